@@ -1,0 +1,168 @@
+"""Parsing of the event reports a PBX posts to the application.
+
+Three formats exist, chosen by the login `version`:
+- v2.0.0: name in `event`, parties in `members`;
+- v1.0.2: name in `action`, parties in `call`;
+- v1.0.0 (old): name in `action`, parties as repeated keys of one object
+  (`"ext":{...},"ext":{...}`), which plain JSON parsing would collapse to one.
+Whatever arrives, `parse_report` returns a `Report` or raises `ReportParseError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+import json
+from typing import Any
+
+from .exceptions import ReportParseError
+
+PARTY_KINDS = ("ext", "inbound", "outbound")
+# Fields that name the party's number, by kind and format (v1 `extid`, v2 `number`).
+_NUMBER_KEYS = ("extid", "number")
+_STRING_FIELDS = ("callid", "sn")
+
+
+class ReportFormat(StrEnum):
+    """Event report formats, named by the login `version` that selects them."""
+
+    V1_0_0 = "1.0.0"
+    V1_0_2 = "1.0.2"
+    V2_0_0 = "2.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One leg of a call: an extension, an inbound or an outbound trunk leg."""
+
+    kind: str
+    fields: Mapping[str, Any]
+
+    @property
+    def number(self) -> str | None:
+        """The extension number, or the trunk leg's `from` number."""
+        for key in (*_NUMBER_KEYS, "from"):
+            if isinstance(value := self.fields.get(key), str) and value:
+                return value
+        return None
+
+    @property
+    def status(self) -> str | None:
+        """The leg's `memberstatus` (v2 only): ALERT, RING, ANSWERED, ANSWER, HOLD, BYE."""
+        value = self.fields.get("memberstatus")
+        return value if isinstance(value, str) else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for event data: `type`, `number`, `status` and the raw fields."""
+        return {
+            **self.fields,
+            "type": self.kind,
+            "number": self.number,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One event report, whatever its format."""
+
+    name: str
+    format: ReportFormat
+    fields: Mapping[str, Any]
+    parties: tuple[Party, ...] = field(default=())
+
+    @property
+    def call_id(self) -> str | None:
+        """The call the report belongs to, when it is about a call."""
+        value = self.fields.get("callid")
+        return value if isinstance(value, str) else None
+
+    @property
+    def serial(self) -> str | None:
+        """The PBX serial number (`sn`), sent by firmware with API v1.1.0 and later."""
+        value = self.fields.get("sn")
+        return value if isinstance(value, str) else None
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object with every key kept, repeated ones included."""
+
+
+def parse_report(body: bytes | str) -> Report:
+    """Parse one report body; any malformed input raises ReportParseError only."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        document = json.loads(text, object_pairs_hook=_Pairs)
+    except UnicodeDecodeError, ValueError, RecursionError:
+        raise ReportParseError("The report is not JSON") from None
+    if not isinstance(document, _Pairs):
+        raise ReportParseError("The report is not a JSON object")
+    try:
+        return _report_from_pairs(document)
+    except RecursionError:
+        raise ReportParseError("The report is nested too deeply") from None
+
+
+def _report_from_pairs(pairs: _Pairs) -> Report:
+    """Sort the top-level keys into fields and parties and find the format."""
+    fields: dict[str, Any] = {}
+    parties: list[Party] = []
+    for key, value in pairs:
+        if key in PARTY_KINDS:
+            parties.append(_party(key, value))
+        else:
+            fields[key] = _plain(value)
+    if "event" in fields:
+        report_format, name_key, list_key = ReportFormat.V2_0_0, "event", "members"
+    elif "action" in fields:
+        list_key = "call"
+        report_format = (
+            ReportFormat.V1_0_2
+            if list_key in fields or "sn" in fields
+            else ReportFormat.V1_0_0
+        )
+        name_key = "action"
+    else:
+        raise ReportParseError("The report has no name (no `event` or `action`)")
+    name = fields[name_key]
+    if not isinstance(name, str) or not name:
+        raise ReportParseError("The report's name is not a string")
+    for key in _STRING_FIELDS:
+        if key in fields and not isinstance(fields[key], str):
+            raise ReportParseError(f"The report's `{key}` is not a string")
+    if list_key in fields:
+        parties[:0] = _parties_from_list(fields[list_key])
+    return Report(
+        name=name, format=report_format, fields=fields, parties=tuple(parties)
+    )
+
+
+def _parties_from_list(items: object) -> list[Party]:
+    """Parties of a `members` or `call` array: objects with one kind key each."""
+    if not isinstance(items, list):
+        raise ReportParseError("The report's party list is not a list")
+    parties = []
+    for item in items:
+        if not isinstance(item, dict) or len(item) != 1:
+            raise ReportParseError("A party in the report is not a one-key object")
+        ((kind, value),) = item.items()
+        parties.append(_party(kind, value))
+    return parties
+
+
+def _party(kind: str, value: object) -> Party:
+    """One party object; its fields must be an object."""
+    fields = _plain(value)
+    if not isinstance(fields, dict):
+        raise ReportParseError(f"The report's `{kind}` party is not an object")
+    return Party(kind=kind, fields=fields)
+
+
+def _plain(value: object) -> Any:
+    """Turn nested `_Pairs` into dicts (the last of repeated inner keys wins)."""
+    if isinstance(value, _Pairs):
+        return {key: _plain(item) for key, item in value}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,133 @@
+"""Typed models of what the S-Series API sends and receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .exceptions import YeastarResponseError
+
+
+class ApiVersion(StrEnum):
+    """API versions of the S-Series firmware, newest first in `DETECTION_ORDER`."""
+
+    V1_0_0 = "v1.0.0"
+    V1_1_0 = "v1.1.0"
+    V2_0_0 = "v2.0.0"
+
+    @property
+    def report_format(self) -> str | None:
+        """The login `version` that selects this API's event report format.
+
+        v1.0.0 knows no `version` field and reports in the old format.
+        """
+        return _REPORT_FORMATS[self]
+
+    @property
+    def extension_list_endpoint(self) -> str:
+        """v2 renamed the extension list endpoint."""
+        return "extension/list" if self is ApiVersion.V2_0_0 else "extensionlist/query"
+
+
+_REPORT_FORMATS: dict[ApiVersion, str | None] = {
+    ApiVersion.V1_0_0: None,
+    ApiVersion.V1_1_0: "1.0.2",
+    ApiVersion.V2_0_0: "2.0.0",
+}
+
+DETECTION_ORDER = (ApiVersion.V2_0_0, ApiVersion.V1_1_0, ApiVersion.V1_0_0)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTarget:
+    """Where the PBX posts event reports: http://<ipaddr>:<port>/<url>."""
+
+    ipaddr: str
+    port: int
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """The PBX as `deviceinfo/query` describes it."""
+
+    model: str
+    serial: str
+    firmware_version: str | None
+    hardware_version: str | None
+    uptime: str | None
+    extension_status: str | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> DeviceInfo:
+        """Build from the `deviceinfo` object; the serial is the one field we cannot do without."""
+        info = data.get("deviceinfo")
+        if not isinstance(info, dict) or not _text(info.get("sn")):
+            raise YeastarResponseError(
+                "The PBX sent device information without a serial number"
+            )
+        return cls(
+            model=_text(info.get("devicename")) or "S-Series",
+            serial=str(info["sn"]),
+            firmware_version=_text(info.get("firmwarever")),
+            hardware_version=_text(info.get("hardwarever")),
+            uptime=_text(info.get("uptime")),
+            extension_status=_text(info.get("extensionstatus")),
+        )
+
+
+class ExtensionStatus(StrEnum):
+    """Extension states the S-Series reports, in lists and in `ExtensionStatus` reports."""
+
+    REGISTERED = "registered"
+    UNREGISTERED = "unregistered"
+    UNAVAILABLE = "unavailable"
+    IDLE = "idle"
+    RINGING = "ringing"
+    BUSY = "busy"
+    HOLD = "hold"
+    MALFUNCTION = "malfunction"
+    FXS_NO_PORT = "fxsnoport"
+
+    @classmethod
+    def parse(cls, value: object) -> ExtensionStatus | None:
+        """Map the PBX's spelling ("Registered", "Fxsnoport") to a member; None if unknown."""
+        if not isinstance(value, str):
+            return None
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """One extension of the PBX's extension list."""
+
+    number: str
+    name: str | None
+    status: ExtensionStatus | None
+    type: str | None
+
+    @classmethod
+    def from_api(cls, item: object) -> Extension | None:
+        """Build from a list item (v1 `extnumber`, v2 `number`); None when it has no number."""
+        if not isinstance(item, dict):
+            return None
+        number = _text(item.get("number")) or _text(item.get("extnumber"))
+        if number is None:
+            return None
+        return cls(
+            number=number,
+            name=_text(item.get("username")),
+            status=ExtensionStatus.parse(item.get("status")),
+            type=_text(item.get("type")),
+        )
+
+
+def _text(value: object) -> str | None:
+    """Return a non-empty string or number field as str, anything else as None."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+        return str(value)
+    return None

@@ -1,0 +1,1 @@
+"""Tests for the Yeastar S-Series integration, its API client and the PBX simulator."""
