@@ -1,0 +1,341 @@
+"""Config flow: find the PBX, test the credentials with one real login, store only the hash."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+from typing import Any
+
+from homeassistant.components.webhook import async_generate_id
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+    CONF_WEBHOOK_ID,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from . import YeastarConfigEntry
+from .api import (
+    ApiVersion,
+    DeviceInfo,
+    YeastarApiUnavailableError,
+    YeastarClient,
+    YeastarConnectionError,
+    YeastarError,
+    YeastarInvalidAuthError,
+    YeastarLockedOutError,
+    YeastarTlsError,
+    detect_api_version,
+    hash_password,
+)
+from .const import (
+    API_VERSION_AUTO,
+    CONF_API_VERSION,
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_PASSWORD_HASH,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_PORT,
+    DEFAULT_USERNAME,
+    DOMAIN,
+    MAX_HEARTBEAT_INTERVAL,
+    MIN_HEARTBEAT_INTERVAL,
+)
+from .coordinator import LOCKOUTS
+from .report_target import async_report_target
+
+_LOGGER = logging.getLogger(__name__)
+
+PORT_SELECTOR = NumberSelector(
+    NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
+)
+PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+API_VERSION_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[API_VERSION_AUTO, *(version.value for version in ApiVersion)],
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key=CONF_API_VERSION,
+    )
+)
+
+
+def _connection_schema(defaults: Mapping[str, Any]) -> dict[probatio.Marker, Any]:
+    """Fields that say where the PBX is and how to talk to it."""
+    return {
+        probatio.Required(
+            CONF_HOST, default=defaults.get(CONF_HOST, probatio.UNDEFINED)
+        ): str,
+        probatio.Required(
+            CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)
+        ): PORT_SELECTOR,
+        probatio.Required(CONF_SSL, default=defaults.get(CONF_SSL, True)): bool,
+        probatio.Required(
+            CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, False)
+        ): bool,
+        probatio.Required(
+            CONF_API_VERSION, default=defaults.get(CONF_API_VERSION, API_VERSION_AUTO)
+        ): API_VERSION_SELECTOR,
+    }
+
+
+def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
+    """Build the first form: connection plus credentials."""
+    return probatio.Schema(
+        {
+            **_connection_schema(defaults),
+            probatio.Required(
+                CONF_USERNAME, default=defaults.get(CONF_USERNAME, DEFAULT_USERNAME)
+            ): str,
+            probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+        }
+    )
+
+
+class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Yeastar S-Series PBX."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: YeastarConfigEntry) -> YeastarOptionsFlow:
+        """Options: heartbeat interval and the report address override."""
+        return YeastarOptionsFlow()
+
+    async def _async_test_login(
+        self, settings: Mapping[str, Any], password_hash: str, webhook_id: str
+    ) -> tuple[ApiVersion, DeviceInfo]:
+        """Log in once (detecting the API version if asked), read the device, log out.
+
+        A refused password stops the detection at once: one submission never
+        costs more than one failed login at the PBX.
+        """
+        session = async_get_clientsession(self.hass)
+        options = {
+            "port": int(settings[CONF_PORT]),
+            "https": settings[CONF_SSL],
+            "verify_tls": settings[CONF_VERIFY_SSL],
+        }
+        host = settings[CONF_HOST]
+        username = settings[CONF_USERNAME]
+        target = await async_report_target(self.hass, host, webhook_id, {})
+        if settings[CONF_API_VERSION] == API_VERSION_AUTO:
+            client = await detect_api_version(
+                session, host, username, password_hash, target, **options
+            )
+        else:
+            client = YeastarClient(
+                session,
+                host,
+                api_version=ApiVersion(settings[CONF_API_VERSION]),
+                **options,
+            )
+            await client.login(username, password_hash, target)
+        try:
+            device = await client.device_info()
+        finally:
+            try:
+                await client.logout()
+            except YeastarError as err:
+                _LOGGER.debug("Logout after the connection test failed: %s", err)
+        return client.api_version, device
+
+    async def _async_validate(
+        self, settings: Mapping[str, Any], password_hash: str, webhook_id: str
+    ) -> tuple[dict[str, str], tuple[ApiVersion, DeviceInfo] | None]:
+        """Run the login test and turn its failure into a form error."""
+        try:
+            result = await self._async_test_login(settings, password_hash, webhook_id)
+        except YeastarInvalidAuthError:
+            return {"base": "invalid_auth"}, None
+        except YeastarLockedOutError:
+            return {"base": "locked_out"}, None
+        except YeastarTlsError:
+            return {"base": "tls_error"}, None
+        except YeastarApiUnavailableError:
+            return {"base": "api_unavailable"}, None
+        except YeastarConnectionError:
+            return {"base": "cannot_connect"}, None
+        except YeastarError:
+            _LOGGER.exception("Unexpected answer from the PBX")
+            return {"base": "unknown"}, None
+        return {}, result
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where the PBX is and for its API credentials."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password_hash = hash_password(user_input[CONF_PASSWORD])
+            webhook_id = async_generate_id()
+            errors, result = await self._async_validate(
+                user_input, password_hash, webhook_id
+            )
+            if result is not None:
+                api_version, device = result
+                await self.async_set_unique_id(device.serial)
+                self._abort_if_unique_id_configured()
+                data = {
+                    key: value
+                    for key, value in user_input.items()
+                    if key != CONF_PASSWORD
+                }
+                return self.async_create_entry(
+                    title=f"{device.model} ({user_input[CONF_HOST]})",
+                    data={
+                        **data,
+                        CONF_PORT: int(user_input[CONF_PORT]),
+                        CONF_API_VERSION: api_version.value,
+                        CONF_PASSWORD_HASH: password_hash,
+                        CONF_WEBHOOK_ID: webhook_id,
+                    },
+                )
+            user_input = {k: v for k, v in user_input.items() if k != CONF_PASSWORD}
+        return self.async_show_form(
+            step_id="user", data_schema=_user_schema(user_input or {}), errors=errors
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Ask for the new password after the PBX refused the stored one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Test the new password with one login before storing its hash."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password_hash = hash_password(user_input[CONF_PASSWORD])
+            settings = {**entry.data, CONF_USERNAME: user_input[CONF_USERNAME]}
+            errors, result = await self._async_validate(
+                settings, password_hash, entry.data[CONF_WEBHOOK_ID]
+            )
+            if result is not None:
+                await self.async_set_unique_id(result[1].serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                self.hass.data.get(LOCKOUTS, {}).pop(entry.entry_id, None)
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_USERNAME: user_input[CONF_USERNAME],
+                        CONF_PASSWORD_HASH: password_hash,
+                    },
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(
+                        CONF_USERNAME, default=entry.data[CONF_USERNAME]
+                    ): str,
+                    probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+                }
+            ),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change host, port, TLS or API version of the same PBX."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            settings = {**entry.data, **user_input}
+            errors, result = await self._async_validate(
+                settings, entry.data[CONF_PASSWORD_HASH], entry.data[CONF_WEBHOOK_ID]
+            )
+            if result is not None:
+                api_version, device = result
+                await self.async_set_unique_id(device.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        **user_input,
+                        CONF_PORT: int(user_input[CONF_PORT]),
+                        CONF_API_VERSION: api_version.value,
+                    },
+                )
+        defaults = user_input or entry.data
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=probatio.Schema(_connection_schema(defaults)),
+            errors=errors,
+        )
+
+
+class YeastarOptionsFlow(OptionsFlowWithReload):
+    """Tune the heartbeat and where the PBX sends reports."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and store the options; the entry reloads with them."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                    **{
+                        key: user_input[key]
+                        for key in (CONF_CALLBACK_HOST, CONF_CALLBACK_PORT)
+                        if user_input.get(key)
+                    },
+                }
+            )
+        options = self.config_entry.options
+        schema = probatio.Schema(
+            {
+                probatio.Required(
+                    CONF_HEARTBEAT_INTERVAL,
+                    default=options.get(
+                        CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL
+                    ),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_HEARTBEAT_INTERVAL,
+                        max=MAX_HEARTBEAT_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                probatio.Optional(
+                    CONF_CALLBACK_HOST,
+                    description={"suggested_value": options.get(CONF_CALLBACK_HOST)},
+                ): str,
+                probatio.Optional(
+                    CONF_CALLBACK_PORT,
+                    description={"suggested_value": options.get(CONF_CALLBACK_PORT)},
+                ): PORT_SELECTOR,
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

@@ -1,0 +1,58 @@
+"""Constants of the Yeastar S-Series integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+import logging
+from typing import Final
+
+DOMAIN: Final = "yeastar_s_series"
+LOGGER = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "Yeastar"
+DEFAULT_PORT: Final = 8088
+DEFAULT_USERNAME: Final = "api"
+
+CONF_API_VERSION: Final = "api_version"
+CONF_PASSWORD_HASH: Final = "password_hash"
+CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+CONF_CALLBACK_HOST: Final = "callback_host"
+CONF_CALLBACK_PORT: Final = "callback_port"
+
+API_VERSION_AUTO: Final = "auto"
+
+DEFAULT_HEARTBEAT_INTERVAL: Final = 60
+MIN_HEARTBEAT_INTERVAL: Final = 15
+MAX_HEARTBEAT_INTERVAL: Final = 600
+
+# The PBX locks an IP for 10 minutes after five wrong passwords.
+LOCKOUT_DURATION: Final = timedelta(minutes=10)
+# How often the extension list is read again, on top of ExtensionStatus reports.
+EXTENSION_REFRESH_INTERVAL: Final = timedelta(minutes=10)
+
+# Reports larger than this are refused unread: real ones are a few hundred bytes.
+MAX_REPORT_SIZE: Final = 64 * 1024
+
+EVENT_YEASTAR: Final = f"{DOMAIN}_event"
+
+
+class ConnectionState(StrEnum):
+    """What the integration knows of its session with the PBX."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    AUTH_FAILED = "auth_failed"
+    LOCKED_OUT = "locked_out"
+    API_UNAVAILABLE = "api_unavailable"
+    TLS_ERROR = "tls_error"
+
+
+def signal_report(entry_id: str) -> str:
+    """Dispatcher signal for every accepted report of one PBX."""
+    return f"{DOMAIN}_{entry_id}_report"
+
+
+def signal_extension(entry_id: str, number: str) -> str:
+    """Dispatcher signal for a status change of one extension."""
+    return f"{DOMAIN}_{entry_id}_extension_{number}"

@@ -1,0 +1,73 @@
+"""Diagnostics: what a user or maintainer needs when calls stop showing up; no secrets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from . import YeastarConfigEntry
+from .const import CONF_PASSWORD_HASH
+from .coordinator import extension_number
+
+# The webhook id is as good as a password: whoever knows it can post reports.
+TO_REDACT = {
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_PASSWORD_HASH,
+    CONF_USERNAME,
+    CONF_WEBHOOK_ID,
+    "token",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: YeastarConfigEntry
+) -> dict[str, Any]:
+    """Return the session, the PBX and the report counters."""
+    coordinator = entry.runtime_data.coordinator
+    stats = entry.runtime_data.receiver.stats
+    data = coordinator.data
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "session": {
+            "connection_state": coordinator.connection_state.value,
+            "logged_in": coordinator.client.logged_in,
+            "api_version": coordinator.client.api_version.value,
+            "token_expires": coordinator.token_expires,
+            "last_update_success": coordinator.last_update_success,
+            "heartbeat_interval": coordinator.update_interval,
+        },
+        "pbx": asdict(data.device),
+        "extensions": {number: asdict(ext) for number, ext in data.extensions.items()},
+        "reports": {
+            "accepted": stats.accepted,
+            "duplicates": stats.duplicates,
+            "invalid": stats.invalid,
+            "refused": stats.refused,
+            "last_received": stats.last_received,
+            "last_problem": stats.last_problem,
+        },
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: YeastarConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """Return the PBX's diagnostics, or one extension's."""
+    coordinator = entry.runtime_data.coordinator
+    number = extension_number(device, coordinator.serial)
+    if number is None:
+        return await async_get_config_entry_diagnostics(hass, entry)
+    extension = coordinator.data.extensions.get(number)
+    return {
+        "number": number,
+        "extension": asdict(extension) if extension is not None else None,
+    }

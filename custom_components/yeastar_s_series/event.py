@@ -1,0 +1,108 @@
+"""The call event entity: every call report of the PBX as an event automations can use."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import YeastarConfigEntry
+from .api import Report
+from .const import signal_report
+from .coordinator import YeastarCoordinator
+from .entity import YeastarEntity
+from .reports import report_event_data
+
+PARALLEL_UPDATES = 0
+
+# v1 report names (`action`) and v2 names (`event`) that are a call event by themselves.
+CALL_EVENT_TYPES: Final = {
+    "RING": "ringing",
+    "ALERT": "ring_back",
+    "ANSWER": "answered",
+    "ANSWERED": "answered",
+    "BYE": "hung_up",
+    "CallFailed": "failed",
+    "Tranfer": "transferred",  # sic: the PBX's own spelling
+    "Transfer": "transferred",
+    "Forward": "forwarded",
+    "Invite": "inbound_invite",
+    "Incoming": "incoming",
+    "DTMF": "dtmf",
+    "NewCdr": "call_record",
+}
+# v2 `CallStatus` reports carry a status per party; the most decisive one names the event.
+MEMBER_STATUS_PRIORITY: Final = (
+    ("BYE", "hung_up"),
+    ("ANSWERED", "answered"),
+    ("ANSWER", "answered"),
+    ("HOLD", "held"),
+    ("RING", "ringing"),
+    ("ALERT", "ring_back"),
+)
+EVENT_TYPES: Final = sorted({*CALL_EVENT_TYPES.values(), "held"})
+# Event data already shown by other attributes, or not the call's business.
+_HIDDEN_FIELDS: Final = frozenset({"members", "call", "event", "action", "sn"})
+
+
+def call_event_type(report: Report) -> str | None:
+    """Name the call event a report stands for; None for reports that are not about a call."""
+    if report.name == "CallStatus":
+        statuses = {party.status for party in report.parties}
+        for status, event_type in MEMBER_STATUS_PRIORITY:
+            if status in statuses:
+                return event_type
+        return None
+    return CALL_EVENT_TYPES.get(report.name)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: YeastarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the PBX's call event entity."""
+    async_add_entities([YeastarCallEvent(entry.runtime_data.coordinator)])
+
+
+class YeastarCallEvent(YeastarEntity, EventEntity):
+    """Fires for ringing, answered, hung-up, failed, ... calls and call records."""
+
+    _attr_translation_key = "call"
+    _attr_event_types = EVENT_TYPES
+
+    def __init__(self, coordinator: YeastarCoordinator) -> None:
+        """Attach to the PBX device."""
+        super().__init__(coordinator, "call")
+
+    @property
+    def available(self) -> bool:
+        """Stay available: reports can arrive even while a heartbeat fails."""
+        return True
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the PBX's reports."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_report(self.coordinator.config_entry.entry_id),
+                self._async_handle_report,
+            )
+        )
+
+    @callback
+    def _async_handle_report(self, report: Report) -> None:
+        """Trigger the event a call report stands for."""
+        if (event_type := call_event_type(report)) is None:
+            return
+        attributes = {
+            key: value
+            for key, value in report_event_data(report).items()
+            if key not in _HIDDEN_FIELDS
+        }
+        self._trigger_event(event_type, attributes)
+        self.async_write_ha_state()

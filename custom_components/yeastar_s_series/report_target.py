@@ -1,0 +1,60 @@
+"""Where the PBX should post its event reports: Home Assistant as the PBX sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import ipaddress
+import socket
+from typing import Any
+
+from homeassistant.components import network
+from homeassistant.components.webhook import async_generate_path
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+
+from .api import ReportTarget
+from .const import CONF_CALLBACK_HOST, CONF_CALLBACK_PORT
+
+DEFAULT_HTTP_PORT = 8123
+
+
+async def async_resolve_host(hass: HomeAssistant, host: str) -> set[str]:
+    """Return the IP addresses of the PBX (the host itself when it is an address)."""
+    try:
+        return {str(ipaddress.ip_address(host))}
+    except ValueError:
+        pass
+    try:
+        infos = await hass.loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return set()
+    return {str(info[4][0]) for info in infos}
+
+
+async def async_report_target(
+    hass: HomeAssistant, pbx_host: str, webhook_id: str, options: Mapping[str, Any]
+) -> ReportTarget:
+    """Build the report target: the override from the options, else HA's own address.
+
+    HA's address is the source address the system would use to reach the PBX, so
+    it is right on multi-homed hosts; behind NAT or in a container the user sets
+    the override.
+    """
+    url = async_generate_path(webhook_id).lstrip("/")
+    port = int(options.get(CONF_CALLBACK_PORT) or _http_port(hass))
+    if host := options.get(CONF_CALLBACK_HOST):
+        return ReportTarget(ipaddr=str(host), port=port, url=url)
+    addresses = await async_resolve_host(hass, pbx_host)
+    target_ip = min(addresses) if addresses else pbx_host
+    try:
+        source_ip = await network.async_get_source_ip(hass, target_ip=target_ip)
+    except HomeAssistantError:
+        source_ip = await network.async_get_source_ip(hass)
+    return ReportTarget(ipaddr=source_ip, port=port, url=url)
+
+
+def _http_port(hass: HomeAssistant) -> int:
+    """Return the port Home Assistant's HTTP server listens on."""
+    if hass.config.api is not None:
+        return hass.config.api.port
+    return DEFAULT_HTTP_PORT

@@ -1,0 +1,180 @@
+"""The webhook that receives the PBX's event reports.
+
+The PBX re-sends a report until it gets 200 OK, so the handler answers at once,
+drops re-sent copies, and turns each new report into one `yeastar_s_series_event`
+on the bus plus a dispatcher signal for the entities. Reports from any address
+but the PBX's, oversized or malformed bodies are refused and counted.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from hashlib import blake2b
+from http import HTTPStatus
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
+
+from .api import ExtensionStatus, Report, ReportParseError, parse_report
+from .const import EVENT_YEASTAR, LOGGER, MAX_REPORT_SIZE, signal_report
+
+if TYPE_CHECKING:
+    from .coordinator import YeastarCoordinator
+
+# A copy of a report that comes back within this time is a re-send.
+DUPLICATE_WINDOW = timedelta(minutes=2)
+# How many report streams (calls, extensions) de-duplication remembers.
+MAX_TRACKED_STREAMS = 2048
+
+
+@dataclass(slots=True)
+class ReportStats:
+    """Counters a user looks at when reports stop arriving (sensors, diagnostics)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    refused: int = 0
+    last_received: datetime | None = None
+    last_problem: str | None = None
+    warned: set[str] = field(default_factory=set)
+
+
+class Deduplicator:
+    """Recognise re-sent reports: the same body again in the same stream, soon after.
+
+    A stream is one call (callid) or one extension. Comparing only with the last
+    report of the stream keeps legitimate repeats (Registered, Busy, Registered)
+    while a re-send, identical to the last one, is dropped. Memory is bounded.
+    """
+
+    def __init__(self) -> None:
+        """Start with no streams."""
+        self._last: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+
+    def is_duplicate(self, report: Report, body: bytes) -> bool:
+        """Remember this report and say whether it repeats the stream's last one."""
+        stream = _stream_key(report)
+        digest = blake2b(body, digest_size=16).digest()
+        now = time.monotonic()
+        previous = self._last.get(stream)
+        self._last[stream] = (digest, now)
+        self._last.move_to_end(stream)
+        if len(self._last) > MAX_TRACKED_STREAMS:
+            self._last.popitem(last=False)
+        return (
+            previous is not None
+            and previous[0] == digest
+            and now - previous[1] < DUPLICATE_WINDOW.total_seconds()
+        )
+
+
+def _stream_key(report: Report) -> str:
+    """Group reports whose order matters: one call, one extension, else one report name."""
+    if report.call_id is not None:
+        return f"call:{report.call_id}"
+    if isinstance(extension := report.fields.get("extension"), str):
+        return f"ext:{extension}"
+    return f"name:{report.name}"
+
+
+def report_event_data(report: Report) -> dict[str, Any]:
+    """Event data of a report: its own top-level fields plus normalized names and parties."""
+    return {
+        **report.fields,
+        "event": report.name,
+        "callid": report.call_id,
+        "sn": report.serial,
+        "parties": [party.as_dict() for party in report.parties],
+    }
+
+
+class ReportReceiver:
+    """Handle the PBX's POSTs to this entry's webhook."""
+
+    def __init__(self, hass: HomeAssistant, coordinator: YeastarCoordinator) -> None:
+        """Bind to one PBX."""
+        self.hass = hass
+        self.coordinator = coordinator
+        self.stats = ReportStats()
+        self._deduplicator = Deduplicator()
+
+    async def async_handle(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """Answer the PBX quickly; refuse what the PBX could not have sent."""
+        if request.remote not in self.coordinator.pbx_addresses:
+            return self._refuse(HTTPStatus.FORBIDDEN, "foreign_address", request.remote)
+        if (
+            request.content_length is not None
+            and request.content_length > MAX_REPORT_SIZE
+        ):
+            return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+        body = await request.content.read(MAX_REPORT_SIZE + 1)
+        if len(body) > MAX_REPORT_SIZE:
+            return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+        try:
+            report = parse_report(body)
+        except ReportParseError as err:
+            self.stats.invalid += 1
+            self._note_problem("invalid", str(err))
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
+        if report.serial is not None and report.serial != self.coordinator.serial:
+            return self._refuse(HTTPStatus.FORBIDDEN, "foreign_serial", report.serial)
+        self.stats.last_received = dt_util.utcnow()
+        if self._deduplicator.is_duplicate(report, body):
+            self.stats.duplicates += 1
+            return web.Response(status=HTTPStatus.OK)
+        self.stats.accepted += 1
+        self._async_process(report)
+        return web.Response(status=HTTPStatus.OK)
+
+    def _async_process(self, report: Report) -> None:
+        """Fire the bus event, update the entities, react to PBX-wide news."""
+        entry_id = self.coordinator.config_entry.entry_id
+        data = report_event_data(report)
+        self.hass.bus.async_fire(
+            EVENT_YEASTAR,
+            {
+                **data,
+                "config_entry_id": entry_id,
+                "device_id": self.coordinator.device_id,
+            },
+        )
+        async_dispatcher_send(self.hass, signal_report(entry_id), report)
+        if report.name == "ExtensionStatus":
+            number = report.fields.get("extension")
+            status = ExtensionStatus.parse(report.fields.get("status"))
+            if isinstance(number, str) and status is not None:
+                self.coordinator.async_set_extension_status(number, status)
+        elif report.name == "BootUp":
+            self.coordinator.async_pbx_restarted()
+        elif report.name == "ConfigChange":
+            self.coordinator.async_inventory_changed()
+
+    def _refuse(
+        self, status: HTTPStatus, reason: str, detail: str | None = None
+    ) -> web.Response:
+        """Count and log a refused request, then answer it."""
+        self.stats.refused += 1
+        self._note_problem(reason, detail)
+        return web.Response(status=status)
+
+    def _note_problem(self, reason: str, detail: str | None) -> None:
+        """Log the first problem of each kind as a warning, later ones at debug level."""
+        self.stats.last_problem = reason
+        level = logging.DEBUG if reason in self.stats.warned else logging.WARNING
+        self.stats.warned.add(reason)
+        LOGGER.log(
+            level,
+            "Refused a report to the Yeastar webhook (%s%s)",
+            reason,
+            f": {detail}" if detail else "",
+        )

@@ -1,0 +1,211 @@
+"""Sensors: the session with the PBX, its event reports, and each extension's status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import YeastarConfigEntry
+from .api import ExtensionStatus, Report
+from .const import ConnectionState, signal_extension, signal_report
+from .coordinator import YeastarCoordinator
+from .entity import YeastarEntity, YeastarExtensionEntity
+from .reports import ReportReceiver
+
+# Entities only read what the coordinator and the webhook already hold.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class YeastarSessionSensorDescription(SensorEntityDescription):
+    """A sensor about the session with the PBX."""
+
+    value_fn: Callable[[YeastarCoordinator], str | datetime | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class YeastarReportSensorDescription(SensorEntityDescription):
+    """A sensor about the event reports the webhook received."""
+
+    value_fn: Callable[[ReportReceiver], int | datetime | None]
+
+
+SESSION_SENSORS = (
+    YeastarSessionSensorDescription(
+        key="connection_state",
+        translation_key="connection_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in ConnectionState],
+        value_fn=lambda coordinator: coordinator.connection_state.value,
+    ),
+    YeastarSessionSensorDescription(
+        key="token_expiry",
+        translation_key="token_expiry",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.token_expires,
+    ),
+)
+
+REPORT_SENSORS = (
+    YeastarReportSensorDescription(
+        key="last_report",
+        translation_key="last_report",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda receiver: receiver.stats.last_received,
+    ),
+    YeastarReportSensorDescription(
+        key="reports_received",
+        translation_key="reports_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda receiver: receiver.stats.accepted,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: YeastarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the PBX sensors now and an extension sensor whenever an extension appears."""
+    coordinator = entry.runtime_data.coordinator
+    receiver = entry.runtime_data.receiver
+    async_add_entities(
+        [
+            *(
+                YeastarSessionSensor(coordinator, description)
+                for description in SESSION_SENSORS
+            ),
+            *(
+                YeastarReportSensor(coordinator, receiver, description)
+                for description in REPORT_SENSORS
+            ),
+        ]
+    )
+    known: set[str] = set()
+
+    @callback
+    def _async_add_new_extensions() -> None:
+        new = set(coordinator.data.extensions) - known
+        known.update(new)
+        async_add_entities(
+            YeastarExtensionStatusSensor(coordinator, number) for number in sorted(new)
+        )
+
+    _async_add_new_extensions()
+    entry.async_on_unload(coordinator.async_add_listener(_async_add_new_extensions))
+
+
+class YeastarSessionSensor(YeastarEntity, SensorEntity):
+    """Connection state or token expiry; stays available to say why the PBX is not."""
+
+    entity_description: YeastarSessionSensorDescription
+
+    def __init__(
+        self,
+        coordinator: YeastarCoordinator,
+        description: YeastarSessionSensorDescription,
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def available(self) -> bool:
+        """Always available: a failed session is exactly what it reports."""
+        return True
+
+    @property
+    def native_value(self) -> str | datetime | None:
+        """Return the value from the coordinator."""
+        return self.entity_description.value_fn(self.coordinator)
+
+
+class YeastarReportSensor(YeastarEntity, SensorEntity):
+    """When reports last arrived and how many: updated by each report."""
+
+    entity_description: YeastarReportSensorDescription
+
+    def __init__(
+        self,
+        coordinator: YeastarCoordinator,
+        receiver: ReportReceiver,
+        description: YeastarReportSensorDescription,
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+        self._receiver = receiver
+
+    @property
+    def available(self) -> bool:
+        """Always available: reports keep their history when the session fails."""
+        return True
+
+    @property
+    def native_value(self) -> int | datetime | None:
+        """Return the value from the report counters."""
+        return self.entity_description.value_fn(self._receiver)
+
+    async def async_added_to_hass(self) -> None:
+        """Update on every accepted report."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_report(self.coordinator.config_entry.entry_id),
+                self._async_report_received,
+            )
+        )
+
+    @callback
+    def _async_report_received(self, _report: Report) -> None:
+        """Show the new counters."""
+        self.async_write_ha_state()
+
+
+class YeastarExtensionStatusSensor(YeastarExtensionEntity, SensorEntity):
+    """The status of one extension: from the extension list and ExtensionStatus reports."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [status.value for status in ExtensionStatus]
+    _attr_translation_key = "extension_status"
+
+    def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
+        """Describe the sensor of one extension."""
+        super().__init__(coordinator, number, "status")
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the extension's last known status."""
+        extension = self.coordinator.data.extensions.get(self.number)
+        if extension is None or extension.status is None:
+            return None
+        return extension.status.value
+
+    async def async_added_to_hass(self) -> None:
+        """Update on this extension's status reports."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_extension(self.coordinator.config_entry.entry_id, self.number),
+                self.async_write_ha_state,
+            )
+        )
