@@ -1,0 +1,122 @@
+"""Fixtures: a simulated PBX and Home Assistant's HTTP server, both on loopback.
+
+The simulator posts its event reports over real HTTP to Home Assistant's test
+server, so the webhook path is the one a real PBX uses.
+"""
+
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
+from unittest.mock import PropertyMock, patch
+
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+    CONF_WEBHOOK_ID,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.yeastar_s_series.api import ApiVersion, hash_password
+from custom_components.yeastar_s_series.const import (
+    CONF_API_VERSION,
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    CONF_PASSWORD_HASH,
+    DOMAIN,
+)
+from simulator import SimulatedPBX
+
+PASSWORD = "s3cret-Pa55"
+SERIAL = "369364835218"
+WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
+ENTRY_ID = "01JYEASTAR0TEST0ENTRY00000"
+
+
+@pytest.fixture(autouse=True)
+def _enable(enable_custom_integrations: None, socket_enabled: None) -> None:
+    """Load custom integrations and allow loopback sockets in every test."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable the entities a user would have to enable by hand (as core's fixture does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
+@pytest.fixture
+async def pbx() -> AsyncGenerator[SimulatedPBX]:
+    """Run a PBX with the default extensions, serving every API version over HTTP."""
+    async with SimulatedPBX(
+        password=PASSWORD, serial=SERIAL, report_retries=2, report_retry_delay=0.05
+    ) as simulated:
+        yield simulated
+
+
+@pytest.fixture
+async def ha_port(hass: HomeAssistant, hass_client_no_auth: Any) -> int:
+    """Serve Home Assistant's HTTP app on a free loopback port; return the port."""
+    # Components register their views before the app is served (the router freezes).
+    for component in (
+        "http",
+        "network",
+        "webhook",
+        "websocket_api",
+        "diagnostics",
+        "config",
+    ):
+        assert await async_setup_component(hass, component, {})
+    client = await hass_client_no_auth()
+    return int(client.server.port)
+
+
+def entry_data(pbx: SimulatedPBX, **overrides: Any) -> dict[str, Any]:
+    """Config entry data for the simulator, as the config flow stores it."""
+    return {
+        CONF_HOST: pbx.host,
+        CONF_PORT: pbx.port,
+        CONF_SSL: pbx.certificate is not None,
+        CONF_VERIFY_SSL: False,
+        CONF_API_VERSION: ApiVersion.V2_0_0.value,
+        CONF_USERNAME: "api",
+        CONF_PASSWORD_HASH: hash_password(PASSWORD),
+        CONF_WEBHOOK_ID: WEBHOOK_ID,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def config_entry(pbx: SimulatedPBX, ha_port: int) -> MockConfigEntry:
+    """Return an entry for the simulator whose reports go to the test HTTP server."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title=f"Yeastar S100 ({pbx.host})",
+        unique_id=SERIAL,
+        data=entry_data(pbx),
+        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and set it up."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format (random ids and times masked)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
