@@ -175,10 +175,11 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
             return {"base": "locked_out"}, None
         except YeastarTlsError:
             return {"base": "tls_error"}, None
+        except YeastarConnectionError:
+            # Before the API check: a refused connection is both, and the PBX is unreachable.
+            return {"base": "cannot_connect"}, None
         except YeastarApiUnavailableError:
             return {"base": "api_unavailable"}, None
-        except YeastarConnectionError:
-            return {"base": "cannot_connect"}, None
         except YeastarError:
             _LOGGER.exception("Unexpected answer from the PBX")
             return {"base": "unknown"}, None

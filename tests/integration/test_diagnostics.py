@@ -34,7 +34,7 @@ async def test_diagnostics(
     await pbx.wait_delivered()
     await hass.async_block_till_done()
 
-    entry_diagnostics = await get_diagnostics_for_config_entry(
+    entry_diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(
         hass, hass_client, config_entry
     )
     assert entry_diagnostics == snapshot(
