@@ -1,0 +1,43 @@
+"""A simulated Yeastar S-Series PBX for tests, development and demos."""
+
+from .certificate import SimCertificate, generate_certificate
+from .clock import SimClock
+from .delivery import ReportDelivery
+from .faults import Faults
+from .pbx import SimExtension, SimSession, SimStats, SimulatedPBX
+from .reports import (
+    BootUp,
+    CallFailed,
+    CallStatus,
+    ExtensionStatus,
+    ExtMember,
+    NewCdr,
+    Report,
+    ReportFormat,
+    TrunkMember,
+    render,
+)
+from .scenarios import Scenario
+
+__all__ = [
+    "BootUp",
+    "CallFailed",
+    "CallStatus",
+    "ExtMember",
+    "ExtensionStatus",
+    "Faults",
+    "NewCdr",
+    "Report",
+    "ReportDelivery",
+    "ReportFormat",
+    "Scenario",
+    "SimCertificate",
+    "SimClock",
+    "SimExtension",
+    "SimSession",
+    "SimStats",
+    "SimulatedPBX",
+    "TrunkMember",
+    "generate_certificate",
+    "render",
+]

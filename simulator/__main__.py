@@ -1,0 +1,131 @@
+"""Command line: run a simulated PBX, or drive a running one through its control API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+import contextlib
+import json
+import ssl
+import sys
+import urllib.error
+import urllib.request
+
+from . import SimulatedPBX, generate_certificate
+from .control import PREFIX
+from .pbx import DEFAULT_API_VERSIONS
+from .scenarios import Scenario
+
+DEFAULT_URL = "http://127.0.0.1:8088"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one subcommand."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(args))
+        return 0
+    if args.command == "state":
+        return _control(args.url, "GET", "state")
+    if args.command == "play":
+        params = dict(param.split("=", 1) for param in args.param)
+        return _control(args.url, "POST", f"play/{args.scenario}", params)
+    if args.command == "fault":
+        return _control(
+            args.url, "POST", "fault", {"name": args.name, "value": _value(args.value)}
+        )
+    return _control(args.url, "POST", "reboot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Describe the subcommands."""
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run a simulated PBX until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8088)
+    serve.add_argument("--https", action="store_true", help="self-signed HTTPS")
+    serve.add_argument("--username", default="api")
+    serve.add_argument("--password", default="password")
+    serve.add_argument("--serial", default="369364835218")
+    serve.add_argument("--model", default="Yeastar S100")
+    serve.add_argument(
+        "--api-version",
+        action="append",
+        dest="api_versions",
+        help="an API version to serve (repeat it; default: all three)",
+    )
+    play = commands.add_parser("play", help="play a scenario")
+    play.add_argument("scenario", choices=[str(s) for s in Scenario])
+    play.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    fault = commands.add_parser("fault", help="switch a fault (down takes seconds)")
+    fault.add_argument("name", choices=["down", "slow", "garbage"])
+    fault.add_argument("value")
+    commands.add_parser("reboot", help="reboot the PBX")
+    commands.add_parser("state", help="show the PBX's state")
+    for command in (play, fault, commands.choices["reboot"], commands.choices["state"]):
+        command.add_argument(
+            "--url", default=DEFAULT_URL, help="the simulator's base URL"
+        )
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    """Run a PBX until cancelled (Ctrl-C)."""
+    certificate = generate_certificate() if args.https else None
+    pbx = SimulatedPBX(
+        username=args.username,
+        password=args.password,
+        serial=args.serial,
+        model=args.model,
+        api_versions=args.api_versions or DEFAULT_API_VERSIONS,
+        host=args.host,
+        port=args.port,
+        certificate=certificate,
+    )
+    async with pbx:
+        print(pbx.base_url, flush=True)
+        if certificate is not None:
+            print(f"sha256 fingerprint: {certificate.fingerprint}", flush=True)
+        await asyncio.Event().wait()
+
+
+def _value(text: str) -> object:
+    """Read a fault value as JSON (30, 1.5, true), else as a plain string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _control(
+    url: str, method: str, path: str, payload: dict[str, object] | None = None
+) -> int:
+    """Call the control API, print its JSON answer and return an exit status."""
+    data = None if method == "GET" else json.dumps(payload or {}).encode()
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}{PREFIX}/{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    # The simulator's certificate is self-signed and made afresh at each start.
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            print(response.read().decode())
+    except urllib.error.HTTPError as err:
+        print(f"{err.code}: {err.read().decode()}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as err:
+        print(f"cannot reach {url}: {err.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

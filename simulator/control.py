@@ -1,0 +1,172 @@
+"""The simulator's own HTTP control API under ``/__simulator__/``, for demos and the CLI.
+
+It shares the PBX's server but not its faults, and never shows tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, fields
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .pbx import SimulatedPBX
+
+PREFIX = "/__simulator__"
+_SESSION_FIELDS = (
+    "api_version",
+    "report_format",
+    "target_ip",
+    "target_port",
+    "target_url",
+    "urltag",
+    "expires_at",
+    "source_ip",
+    "report_url",
+)
+
+
+class ControlAPI:
+    """Routes that drive a running simulator from outside the test process."""
+
+    def __init__(self, pbx: SimulatedPBX) -> None:
+        """Control ``pbx``."""
+        self._pbx = pbx
+        self._timers: set[asyncio.Task[None]] = set()
+
+    def routes(self) -> list[web.RouteDef]:
+        """Return the control routes to add to the PBX's application."""
+        return [
+            web.get(f"{PREFIX}/state", self._state),
+            web.post(f"{PREFIX}/play/{{scenario}}", self._play),
+            web.post(f"{PREFIX}/fault", self._fault),
+            web.post(f"{PREFIX}/reboot", self._reboot),
+            web.post(f"{PREFIX}/forget_tokens", self._forget_tokens),
+            web.post(f"{PREFIX}/extension", self._extension),
+        ]
+
+    async def close(self) -> None:
+        """Cancel pending come-back timers."""
+        for timer in self._timers:
+            timer.cancel()
+        await asyncio.gather(*self._timers, return_exceptions=True)
+
+    async def _state(self, request: web.Request) -> web.Response:
+        """Show counters, sessions (without tokens), extensions, lockouts and faults."""
+        pbx = self._pbx
+        return web.json_response(
+            {
+                "base_url": pbx.base_url,
+                "serial": pbx.serial,
+                "model": pbx.model,
+                "api_versions": list(pbx.api_versions),
+                "stats": {
+                    f.name: getattr(pbx.stats, f.name) for f in fields(pbx.stats)
+                },
+                "sessions": [
+                    {name: getattr(session, name) for name in _SESSION_FIELDS}
+                    for session in pbx.sessions
+                ],
+                "locked_ips": pbx.locked_ips,
+                "extensions": [asdict(ext) for ext in pbx.extensions.values()],
+                "faults": {
+                    "down": pbx.faults.down,
+                    "slow": pbx.faults.slow,
+                    "garbage": pbx.faults.garbage,
+                },
+                "deliveries": [
+                    {"url": d.url, "status": d.status, "attempt": d.attempt}
+                    for d in pbx.deliveries
+                ],
+            }
+        )
+
+    async def _play(self, request: web.Request) -> web.Response:
+        """Play a scenario with the JSON body's parameters."""
+        params = await _json_body(request)
+        try:
+            reports = await self._pbx.play(
+                request.match_info["scenario"],
+                **{key: str(value) for key, value in params.items()},
+            )
+        except ValueError:
+            raise web.HTTPNotFound(text="unknown scenario") from None
+        except TypeError as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
+        return web.json_response(
+            {"reports": [{"report": type(r).__name__, **asdict(r)} for r in reports]}
+        )
+
+    async def _fault(self, request: web.Request) -> web.Response:
+        """Switch a fault: ``down`` takes seconds, after which the PBX listens again."""
+        body = await _json_body(request)
+        name, value = body.get("name"), body.get("value")
+        faults = self._pbx.faults
+        response = web.json_response({"name": name, "value": value})
+        try:
+            if name == "slow":
+                faults.slow = _seconds(value, allow_zero=True)
+            elif name == "garbage":
+                faults.garbage = bool(value)
+            elif name == "down":
+                seconds = _seconds(value, allow_zero=False)
+                # Answer first: going down closes this connection too.
+                await response.prepare(request)
+                await response.write_eof()
+                faults.down = True
+                timer = asyncio.get_running_loop().create_task(self._come_up(seconds))
+                self._timers.add(timer)
+                timer.add_done_callback(self._timers.discard)
+            else:
+                raise web.HTTPBadRequest(text="fault must be down, slow or garbage")
+        except (TypeError, ValueError) as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
+        return response
+
+    async def _come_up(self, seconds: float) -> None:
+        """Listen again once a control-API outage is over."""
+        await asyncio.sleep(seconds)
+        self._pbx.faults.down = False
+
+    async def _reboot(self, request: web.Request) -> web.Response:
+        """Reboot the PBX (sessions forgotten, BootUp reported)."""
+        await self._pbx.reboot()
+        return web.json_response({"rebooted": True})
+
+    async def _forget_tokens(self, request: web.Request) -> web.Response:
+        """Drop every session without a report."""
+        self._pbx.forget_tokens()
+        return web.json_response({"forgotten": True})
+
+    async def _extension(self, request: web.Request) -> web.Response:
+        """Change an extension's status and report it."""
+        body = await _json_body(request)
+        number, status = str(body.get("number")), str(body.get("status"))
+        try:
+            await self._pbx.set_extension_status(number, status)
+        except KeyError:
+            raise web.HTTPNotFound(text=f"no extension {number}") from None
+        return web.json_response({"number": number, "status": status})
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    """Return the request's JSON object (an empty body counts as ``{}``)."""
+    raw = await request.read()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
+
+
+def _seconds(value: Any, *, allow_zero: bool) -> float:
+    """Parse a duration in seconds; TypeError or ValueError when it is not usable."""
+    seconds = float(value)
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ValueError("value must be a positive number of seconds")
+    return seconds

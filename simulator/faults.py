@@ -1,0 +1,31 @@
+"""Fault switches that make the simulated PBX misbehave like a real one on a bad day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class Faults:
+    """Switches a test flips; they apply to PBX API requests, never to the control API.
+
+    ``down`` takes effect at once (the listening socket closes or reopens on the same
+    port before the setter returns), so a test's next connection sees the change.
+    """
+
+    def __init__(self, on_down: Callable[[bool], None]) -> None:
+        """Start with every fault off; ``on_down`` opens or closes the listener."""
+        self.slow = 0.0
+        self.garbage = False
+        self._down = False
+        self._on_down = on_down
+
+    @property
+    def down(self) -> bool:
+        """Whether the PBX refuses new connections."""
+        return self._down
+
+    @down.setter
+    def down(self, value: bool) -> None:
+        if value != self._down:
+            self._down = value
+            self._on_down(value)

@@ -1,0 +1,123 @@
+"""Fixtures for the simulator tests: a PBX, an HTTP client and a report receiver, all on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+import hashlib
+import socket
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from simulator import SimClock, SimulatedPBX
+
+PASSWORD = "secret"
+PASSWORD_MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _sockets(socket_enabled: None) -> None:
+    """Allow real loopback sockets (the Home Assistant test plugin blocks them)."""
+
+
+@pytest.fixture
+def clock() -> SimClock:
+    """Return the PBX's clock, moved by the tests."""
+    return SimClock()
+
+
+@pytest.fixture
+async def pbx(clock: SimClock) -> AsyncIterator[SimulatedPBX]:
+    """Run a plain-HTTP PBX with fast report re-sends."""
+    async with SimulatedPBX(
+        password=PASSWORD, clock=clock, report_retries=2, report_retry_delay=0.01
+    ) as pbx:
+        yield pbx
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a plain aiohttp client."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@dataclass
+class Receiver:
+    """A small application server that records the reports the PBX posts."""
+
+    port: int = 0
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    on_report: Callable[[], None] = lambda: None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Record a report; answer the next queued status, else 200."""
+        self.received.append(
+            (request.path, dict(request.headers), await request.read())
+        )
+        self.on_report()
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+
+    @property
+    def bodies(self) -> list[bytes]:
+        """Return the report bodies received so far."""
+        return [body for _, _, body in self.received]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """Run a report receiver on a free loopback port."""
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.create_server(("127.0.0.1", 0))
+    receiver.port = sock.getsockname()[1]
+    await web.SockSite(runner, sock).start()
+    yield receiver
+    await runner.cleanup()
+
+
+async def call(
+    http: aiohttp.ClientSession,
+    pbx: SimulatedPBX,
+    endpoint: str,
+    body: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    api_version: str = "v2.0.0",
+) -> dict[str, Any]:
+    """POST one API request and return its JSON answer (asserting HTTP 200)."""
+    params = {"token": token} if token is not None else None
+    async with http.post(
+        f"{pbx.base_url}/api/{api_version}/{endpoint}", json=body or {}, params=params
+    ) as response:
+        assert response.status == 200
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+async def login(
+    http: aiohttp.ClientSession,
+    pbx: SimulatedPBX,
+    *,
+    api_version: str = "v2.0.0",
+    port: int | str = 8260,
+    **extra: Any,
+) -> str:
+    """Log in with the right password and return the token."""
+    answer = await call(
+        http,
+        pbx,
+        "login",
+        {"username": "api", "password": PASSWORD_MD5, "port": port, **extra},
+        api_version=api_version,
+    )
+    assert answer["status"] == "Success"
+    token: str = answer["token"]
+    return token

@@ -1,0 +1,81 @@
+"""The command line: serve in a subprocess, then drive it with the other subcommands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import json
+from pathlib import Path
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(params=[False, True], ids=["http", "https"])
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str]]]:
+    """Run ``serve`` in a subprocess; yield its base URL and the lines it printed."""
+    https = ["--https"] if request.param else []
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "simulator", "serve", "--port", str(_free_port()),
+            "--serial", "111", "--api-version", "v1.1.0", "--api-version", "v2.0.0", *https,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines = [process.stdout.readline().strip() for _ in range(1 + len(https))]
+    yield lines[0], lines
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+
+
+def test_serve_state_play_fault_reboot(served: tuple[str, list[str]]) -> None:
+    """The control subcommands talk to the running simulator and print its answers."""
+    url, lines = served
+    if url.startswith("https://"):
+        assert lines[1].startswith("sha256 fingerprint: ")
+    state = json.loads(_run("state", "--url", url).stdout)
+    assert state["serial"] == "111"
+    assert state["api_versions"] == ["v1.1.0", "v2.0.0"]
+    played = _run("play", "extension_status", "--url", url, "--param", "status=Idle")
+    assert json.loads(played.stdout)["reports"][0]["status"] == "Idle"
+    assert _run("fault", "slow", "0.01", "--url", url).returncode == 0
+    assert json.loads(_run("state", "--url", url).stdout)["faults"]["slow"] == 0.01
+    assert json.loads(_run("reboot", "--url", url).stdout) == {"rebooted": True}
+
+
+def test_errors_exit_non_zero() -> None:
+    """HTTP errors and unreachable simulators fail the command."""
+    unreachable = _run("state", "--url", f"http://127.0.0.1:{_free_port()}")
+    assert unreachable.returncode == 1
+    assert "cannot reach" in unreachable.stderr
+
+
+def test_http_error_exits_non_zero(served: tuple[str, list[str]]) -> None:
+    """A refused control request prints the simulator's answer on stderr."""
+    result = _run("fault", "slow", "soon", "--url", served[0])
+    assert result.returncode == 1
+    assert result.stderr.startswith("400")

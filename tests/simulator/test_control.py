@@ -1,0 +1,135 @@
+"""The control API under /__simulator__/: state without secrets, scenarios, faults."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import pytest
+
+from simulator import SimulatedPBX
+
+from .conftest import Receiver, call, login
+
+
+async def _control(
+    http: aiohttp.ClientSession,
+    pbx: SimulatedPBX,
+    path: str,
+    body: object = None,
+    *,
+    status: int = 200,
+) -> Any:
+    method = "GET" if path == "state" else "POST"
+    async with http.request(
+        method, f"{pbx.base_url}/__simulator__/{path}", json=body
+    ) as response:
+        assert response.status == status
+        return await response.json() if status == 200 else await response.text()
+
+
+async def test_state_never_shows_tokens(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """State lists counters, sessions, extensions and faults, but no token."""
+    token = await login(http, pbx, url="/events")
+    state = await _control(http, pbx, "state")
+    assert token not in str(state)
+    assert state["stats"]["successful_logins"] == 1
+    assert state["stats"]["requests"] == {"login": 1}
+    [session] = state["sessions"]
+    assert "token" not in session
+    assert session["report_url"] == "http://127.0.0.1:8260/events"
+    assert [e["number"] for e in state["extensions"]] == [
+        "1000",
+        "1001",
+        "1002",
+        "1003",
+    ]
+    assert state["faults"] == {"down": False, "slow": 0.0, "garbage": False}
+    assert state["locked_ips"] == []
+    assert state["base_url"] == pbx.base_url
+
+
+async def test_play_and_extension(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """Scenarios and status changes play through the control API."""
+    await login(http, pbx, port=receiver.port, version="2.0.0")
+    answer = await _control(http, pbx, "play/missed_call", {"extension": 1002})
+    assert [r["report"] for r in answer["reports"]][-1] == "NewCdr"
+    assert answer["reports"][-1]["callto"] == "1002"
+    assert await _control(
+        http, pbx, "extension", {"number": "1000", "status": "Busy"}
+    ) == {
+        "number": "1000",
+        "status": "Busy",
+    }
+    await pbx.wait_delivered()
+    assert len(receiver.bodies) == 6
+    state = await _control(http, pbx, "state")
+    assert len(state["deliveries"]) == 6
+    assert state["extensions"][0]["status"] == "Busy"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("play/dance", {}, 404),
+        ("play/missed_call", {"colour": "red"}, 400),
+        ("play/missed_call", [1], 400),
+        ("extension", {"number": "9", "status": "Busy"}, 404),
+        ("fault", {"name": "flood", "value": 1}, 400),
+        ("fault", {"name": "down", "value": 0}, 400),
+        ("fault", {"name": "slow", "value": "soon"}, 400),
+        ("fault", {"name": "slow", "value": None}, 400),
+    ],
+)
+async def test_bad_requests(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession, path: str, body: object, status: int
+) -> None:
+    """Unknown names and bad values are refused with HTTP errors."""
+    await _control(http, pbx, path, body, status=status)
+
+
+async def test_bad_json(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
+    """A body that is not JSON is refused."""
+    async with http.post(f"{pbx.base_url}/__simulator__/fault", data=b"{") as response:
+        assert response.status == 400
+
+
+async def test_faults(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
+    """The slow and garbage faults switch on and off; down comes back by itself."""
+    await _control(http, pbx, "fault", {"name": "slow", "value": 0.5})
+    await _control(http, pbx, "fault", {"name": "garbage", "value": True})
+    assert (pbx.faults.slow, pbx.faults.garbage) == (0.5, True)
+    await _control(http, pbx, "fault", {"name": "slow", "value": 0})
+    await _control(http, pbx, "fault", {"name": "garbage", "value": False})
+    answer = await _control(http, pbx, "fault", {"name": "down", "value": 0.1})
+    assert answer == {"name": "down", "value": 0.1}
+    assert pbx.faults.down
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await _control(http, pbx, "state")
+    await asyncio.sleep(0.15)
+    assert (await _control(http, pbx, "state"))["faults"]["down"] is False
+    assert (await call(http, pbx, "login"))["errno"] == "20003"
+
+
+async def test_stop_cancels_the_come_back_timer(http: aiohttp.ClientSession) -> None:
+    """A pending come-back does not outlive the PBX."""
+    async with SimulatedPBX() as pbx:
+        await _control(http, pbx, "fault", {"name": "down", "value": 60})
+    assert pbx.faults.down
+
+
+async def test_reboot_and_forget_tokens(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """Both drop every session."""
+    await login(http, pbx)
+    assert await _control(http, pbx, "forget_tokens") == {"forgotten": True}
+    assert pbx.sessions == []
+    await login(http, pbx)
+    assert await _control(http, pbx, "reboot") == {"rebooted": True}
+    assert pbx.sessions == []
