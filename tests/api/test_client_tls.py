@@ -11,6 +11,7 @@ import pytest
 
 from custom_components.yeastar_s_series.api import (
     ReportTarget,
+    YeastarCertificateChangedError,
     YeastarClient,
     YeastarConnectionError,
     YeastarConnectionRefusedError,
@@ -84,6 +85,7 @@ async def test_https_with_verification_refuses_self_signed(
     with pytest.raises(YeastarTlsError) as caught:
         await client.login("api", hash_password(PASSWORD), TARGET)
 
+    assert not isinstance(caught.value, YeastarCertificateChangedError)
     assert isinstance(caught.value, YeastarConnectionError)
     assert not isinstance(caught.value, YeastarConnectionRefusedError)
     assert https_pbx.stats.login_attempts == 0
@@ -114,7 +116,7 @@ async def test_other_fingerprint_is_refused(
     assert other != https_pbx.certificate.fingerprint
     client = https_client(session, https_pbx, fingerprint=other)
 
-    with pytest.raises(YeastarTlsError):
+    with pytest.raises(YeastarCertificateChangedError):
         await client.login("api", hash_password(PASSWORD), TARGET)
 
     assert https_pbx.stats.login_attempts == 0

@@ -19,6 +19,7 @@ import aiohttp
 
 from .exceptions import (
     YeastarApiUnavailableError,
+    YeastarCertificateChangedError,
     YeastarConnectionError,
     YeastarConnectionRefusedError,
     YeastarError,
@@ -185,7 +186,7 @@ class YeastarClient:
         except TimeoutError:
             raise YeastarTimeoutError("The PBX did not answer in time") from None
         except aiohttp.ServerFingerprintMismatch:
-            raise YeastarTlsError(
+            raise YeastarCertificateChangedError(
                 "The PBX showed a certificate other than the trusted one"
             ) from None
         except aiohttp.ClientSSLError, ssl.SSLError:

@@ -23,6 +23,10 @@ class YeastarTlsError(YeastarConnectionError):
     """The TLS handshake failed: untrusted or changed certificate."""
 
 
+class YeastarCertificateChangedError(YeastarTlsError):
+    """The PBX showed a certificate other than the pinned one; nothing was sent."""
+
+
 class YeastarApiUnavailableError(YeastarError):
     """The PBX answers, but its API service is disabled or not running."""
 
