@@ -302,16 +302,14 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show and store the options; the entry reloads with them."""
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
-                    **{
-                        key: user_input[key]
-                        for key in (CONF_CALLBACK_HOST, CONF_CALLBACK_PORT)
-                        if user_input.get(key)
-                    },
-                }
-            )
+            data: dict[str, Any] = {
+                CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])
+            }
+            if host := user_input.get(CONF_CALLBACK_HOST):
+                data[CONF_CALLBACK_HOST] = host
+            if port := user_input.get(CONF_CALLBACK_PORT):
+                data[CONF_CALLBACK_PORT] = int(port)  # the selector hands over a float
+            return self.async_create_entry(data=data)
         options = self.config_entry.options
         schema = probatio.Schema(
             {
