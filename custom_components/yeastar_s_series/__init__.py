@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
@@ -20,7 +22,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import ApiVersion, YeastarClient
-from .const import CONF_API_VERSION, DOMAIN, MANUFACTURER
+from .const import CONF_API_VERSION, CONF_FINGERPRINT, DOMAIN, MANUFACTURER
 from .coordinator import YeastarCoordinator, extension_number
 from .reports import ReportReceiver
 
@@ -40,23 +42,22 @@ class YeastarRuntimeData:
 type YeastarConfigEntry = ConfigEntry[YeastarRuntimeData]
 
 
-def async_create_client(hass: HomeAssistant, data: dict[str, object]) -> YeastarClient:
+def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> YeastarClient:
     """Build the API client for an entry's data on Home Assistant's shared session."""
     return YeastarClient(
         async_get_clientsession(hass),
-        str(data[CONF_HOST]),
-        port=int(str(data[CONF_PORT])),
-        https=bool(data[CONF_SSL]),
-        verify_tls=bool(data[CONF_VERIFY_SSL]),
-        api_version=ApiVersion(str(data[CONF_API_VERSION])),
+        data[CONF_HOST],
+        port=data[CONF_PORT],
+        https=data[CONF_SSL],
+        verify_tls=data[CONF_VERIFY_SSL],
+        api_version=ApiVersion(data[CONF_API_VERSION]),
+        fingerprint=data.get(CONF_FINGERPRINT),
     )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> bool:
     """Open the session, listen for reports, and add the entities."""
-    coordinator = YeastarCoordinator(
-        hass, entry, async_create_client(hass, dict(entry.data))
-    )
+    coordinator = YeastarCoordinator(hass, entry, async_create_client(hass, entry.data))
     receiver = ReportReceiver(hass, coordinator)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     # Registered before the first login so that no report of the new session is lost.
@@ -73,6 +74,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
         webhook.async_unregister(hass, webhook_id)
+        await (
+            coordinator.async_logout()
+        )  # in case the login worked and a later step failed
         raise
     entry.runtime_data = YeastarRuntimeData(coordinator=coordinator, receiver=receiver)
 
@@ -94,10 +98,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
         webhook.async_unregister(hass, webhook_id)
         await coordinator.async_logout()
 
+    # Not listen_once: unloading after the stop event would remove a spent listener.
     entry.async_on_unload(
-        hass.bus.async_listen_once(
-            EVENT_HOMEASSISTANT_STOP, _async_unregister_and_logout
-        )
+        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_unregister_and_logout)
     )
     _async_check_https(hass)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
@@ -48,6 +48,7 @@ from .api import (
     YeastarLockedOutError,
     YeastarTlsError,
     detect_api_version,
+    fetch_certificate_fingerprint,
     hash_password,
 )
 from .const import (
@@ -55,6 +56,7 @@ from .const import (
     CONF_API_VERSION,
     CONF_CALLBACK_HOST,
     CONF_CALLBACK_PORT,
+    CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -114,6 +116,14 @@ def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
     )
 
 
+class TestedPbx(NamedTuple):
+    """What one successful test login learned about the PBX."""
+
+    api_version: ApiVersion
+    device: DeviceInfo
+    fingerprint: str | None
+
+
 class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Yeastar S-Series PBX."""
 
@@ -127,19 +137,26 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_test_login(
         self, settings: Mapping[str, Any], password_hash: str, webhook_id: str
-    ) -> tuple[ApiVersion, DeviceInfo]:
+    ) -> TestedPbx:
         """Log in once (detecting the API version if asked), read the device, log out.
 
         A refused password stops the detection at once: one submission never
-        costs more than one failed login at the PBX.
+        costs more than one failed login at the PBX. Over HTTPS without CA
+        verification, the certificate seen now is pinned (unless `settings`
+        already carries a pin) and the login goes through that pin.
         """
         session = async_get_clientsession(self.hass)
+        host = settings[CONF_HOST]
+        port = int(settings[CONF_PORT])
+        fingerprint: str | None = settings.get(CONF_FINGERPRINT)
+        if fingerprint is None and settings[CONF_SSL] and not settings[CONF_VERIFY_SSL]:
+            fingerprint = await fetch_certificate_fingerprint(host, port)
         options = {
-            "port": int(settings[CONF_PORT]),
+            "port": port,
             "https": settings[CONF_SSL],
             "verify_tls": settings[CONF_VERIFY_SSL],
+            "fingerprint": fingerprint,
         }
-        host = settings[CONF_HOST]
         username = settings[CONF_USERNAME]
         target = await async_report_target(self.hass, host, webhook_id, {})
         if settings[CONF_API_VERSION] == API_VERSION_AUTO:
@@ -161,11 +178,11 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 await client.logout()
             except YeastarError as err:
                 _LOGGER.debug("Logout after the connection test failed: %s", err)
-        return client.api_version, device
+        return TestedPbx(client.api_version, device, fingerprint)
 
     async def _async_validate(
         self, settings: Mapping[str, Any], password_hash: str, webhook_id: str
-    ) -> tuple[dict[str, str], tuple[ApiVersion, DeviceInfo] | None]:
+    ) -> tuple[dict[str, str], TestedPbx | None]:
         """Run the login test and turn its failure into a form error."""
         try:
             result = await self._async_test_login(settings, password_hash, webhook_id)
@@ -197,8 +214,7 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 user_input, password_hash, webhook_id
             )
             if result is not None:
-                api_version, device = result
-                await self.async_set_unique_id(device.serial)
+                await self.async_set_unique_id(result.device.serial)
                 self._abort_if_unique_id_configured()
                 data = {
                     key: value
@@ -206,11 +222,12 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                     if key != CONF_PASSWORD
                 }
                 return self.async_create_entry(
-                    title=f"{device.model} ({user_input[CONF_HOST]})",
+                    title=f"{result.device.model} ({user_input[CONF_HOST]})",
                     data={
                         **data,
                         CONF_PORT: int(user_input[CONF_PORT]),
-                        CONF_API_VERSION: api_version.value,
+                        CONF_API_VERSION: result.api_version.value,
+                        CONF_FINGERPRINT: result.fingerprint,
                         CONF_PASSWORD_HASH: password_hash,
                         CONF_WEBHOOK_ID: webhook_id,
                     },
@@ -239,7 +256,7 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 settings, password_hash, entry.data[CONF_WEBHOOK_ID]
             )
             if result is not None:
-                await self.async_set_unique_id(result[1].serial)
+                await self.async_set_unique_id(result.device.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 self.hass.data.get(LOCKOUTS, {}).pop(entry.entry_id, None)
                 return self.async_update_reload_and_abort(
@@ -270,20 +287,21 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            settings = {**entry.data, **user_input}
+            # A new address may show a new certificate: pin it afresh.
+            settings = {**entry.data, **user_input, CONF_FINGERPRINT: None}
             errors, result = await self._async_validate(
                 settings, entry.data[CONF_PASSWORD_HASH], entry.data[CONF_WEBHOOK_ID]
             )
             if result is not None:
-                api_version, device = result
-                await self.async_set_unique_id(device.serial)
+                await self.async_set_unique_id(result.device.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 return self.async_update_reload_and_abort(
                     entry,
                     data_updates={
                         **user_input,
                         CONF_PORT: int(user_input[CONF_PORT]),
-                        CONF_API_VERSION: api_version.value,
+                        CONF_API_VERSION: result.api_version.value,
+                        CONF_FINGERPRINT: result.fingerprint,
                     },
                 )
         defaults = user_input or entry.data

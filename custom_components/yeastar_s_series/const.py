@@ -19,6 +19,7 @@ CONF_PASSWORD_HASH: Final = "password_hash"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_CALLBACK_HOST: Final = "callback_host"
 CONF_CALLBACK_PORT: Final = "callback_port"
+CONF_FINGERPRINT: Final = "certificate_fingerprint"
 
 API_VERSION_AUTO: Final = "auto"
 
@@ -46,6 +47,13 @@ class ConnectionState(StrEnum):
     LOCKED_OUT = "locked_out"
     API_UNAVAILABLE = "api_unavailable"
     TLS_ERROR = "tls_error"
+    CERTIFICATE_CHANGED = "certificate_changed"
+
+
+def format_fingerprint(fingerprint: str) -> str:
+    """Show a SHA-256 fingerprint the way browsers and the PBX's web page do: AB:CD:..."""
+    digits = fingerprint.upper()
+    return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 def signal_report(entry_id: str) -> str:

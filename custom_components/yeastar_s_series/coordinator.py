@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.const import CONF_USERNAME
 from homeassistant.core import HomeAssistant
@@ -26,6 +26,7 @@ from .api import (
     Extension,
     ExtensionStatus,
     YeastarApiUnavailableError,
+    YeastarCertificateChangedError,
     YeastarClient,
     YeastarConnectionError,
     YeastarError,
@@ -55,9 +56,37 @@ if TYPE_CHECKING:
 LOCKOUTS: HassKey[dict[str, datetime]] = HassKey(f"{DOMAIN}_lockouts")
 
 
+# How a failed heartbeat shows: connection state and message. Most specific first
+# (a refused connection is also "API unavailable", a changed certificate a TLS error).
+FAILURES: Final[tuple[tuple[type[YeastarError], ConnectionState, str], ...]] = (
+    (
+        YeastarCertificateChangedError,
+        ConnectionState.CERTIFICATE_CHANGED,
+        "certificate_changed",
+    ),
+    (YeastarTlsError, ConnectionState.TLS_ERROR, "tls_error"),
+    (YeastarConnectionError, ConnectionState.DISCONNECTED, "cannot_connect"),
+    (YeastarApiUnavailableError, ConnectionState.API_UNAVAILABLE, "api_unavailable"),
+)
+
+
 def lockout_issue_id(entry_id: str) -> str:
     """Repair issue id of a locked-out entry."""
     return f"locked_out_{entry_id}"
+
+
+def certificate_issue_id(entry_id: str) -> str:
+    """Repair issue id of an entry whose PBX shows a new certificate."""
+    return f"certificate_changed_{entry_id}"
+
+
+def _locked_out_error(until: datetime) -> UpdateFailed:
+    """Say until when no login is tried."""
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="locked_out",
+        translation_placeholders={"until": dt_util.as_local(until).strftime("%H:%M")},
+    )
 
 
 @dataclass(slots=True)
@@ -112,13 +141,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         if (until := lockouts.get(entry_id)) is not None:
             if dt_util.utcnow() < until:
                 self.connection_state = ConnectionState.LOCKED_OUT
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key="locked_out",
-                    translation_placeholders={
-                        "until": dt_util.as_local(until).strftime("%H:%M")
-                    },
-                )
+                raise _locked_out_error(until)
             del lockouts[entry_id]
         try:
             await self._async_keep_session()
@@ -129,40 +152,46 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except YeastarLockedOutError as err:
-            self._async_locked_out()
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="locked_out",
-                translation_placeholders={
-                    "until": dt_util.as_local(lockouts[entry_id]).strftime("%H:%M")
-                },
-            ) from err
-        except YeastarTlsError as err:
-            self.connection_state = ConnectionState.TLS_ERROR
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="tls_error"
-            ) from err
-        except YeastarConnectionError as err:
-            self.connection_state = ConnectionState.DISCONNECTED
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="cannot_connect"
-            ) from err
-        except YeastarApiUnavailableError as err:
-            self.connection_state = ConnectionState.API_UNAVAILABLE
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="api_unavailable"
-            ) from err
+            raise _locked_out_error(self._async_locked_out()) from err
         except YeastarError as err:
-            self.connection_state = ConnectionState.DISCONNECTED
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="unexpected_answer",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise self._async_failed(err) from err
         self.connection_state = ConnectionState.CONNECTED
         self.token_expires = dt_util.utcnow() + timedelta(seconds=TOKEN_LIFETIME)
         ir.async_delete_issue(self.hass, DOMAIN, lockout_issue_id(entry_id))
+        ir.async_delete_issue(self.hass, DOMAIN, certificate_issue_id(entry_id))
         return data
+
+    def _async_failed(self, err: YeastarError) -> UpdateFailed:
+        """Show why the PBX cannot be used; ask the user about a changed certificate."""
+        state, translation_key = next(
+            (
+                (state, key)
+                for error_type, state, key in FAILURES
+                if isinstance(err, error_type)
+            ),
+            (ConnectionState.DISCONNECTED, "unexpected_answer"),
+        )
+        self.connection_state = state
+        if state is ConnectionState.CERTIFICATE_CHANGED:
+            entry = self.config_entry
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                certificate_issue_id(entry.entry_id),
+                is_fixable=True,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="certificate_changed",
+                translation_placeholders={
+                    "title": entry.title,
+                    "host": self.client.host,
+                },
+                data={"entry_id": entry.entry_id},
+            )
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"error": str(err)},
+        )
 
     async def _async_keep_session(self) -> None:
         """Heartbeat with the current token; on a token error log in again, once."""
@@ -200,7 +229,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         self._async_remove_stale_devices(set(extensions))
         return PbxData(device=device, extensions=extensions)
 
-    def _async_locked_out(self) -> None:
+    def _async_locked_out(self) -> datetime:
         """Record a lockout: no login for 10 minutes, and tell the user how to lift it."""
         entry = self.config_entry
         until = dt_util.utcnow() + LOCKOUT_DURATION
@@ -216,6 +245,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             translation_key="locked_out",
             translation_placeholders={"title": entry.title, "host": self.client.host},
         )
+        return until
 
     def _async_remove_stale_devices(self, numbers: set[str]) -> None:
         """Drop the devices of extensions the PBX no longer has."""

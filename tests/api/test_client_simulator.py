@@ -171,7 +171,8 @@ async def test_extensions(
     assert set(extensions) == {"1000", "1001", "1002", "1003", "1004"}
     assert extensions["1000"].name == "Jayson"
     assert extensions["1000"].status is ExtensionStatus.REGISTERED
-    assert extensions["1003"].status is ExtensionStatus.UNAVAILABLE
+    # The list's "Unavailable" is the reports' "Unregistered": no phone registered.
+    assert extensions["1003"].status is ExtensionStatus.UNREGISTERED
     assert extensions["1004"].name == "Dana"
 
 

@@ -6,8 +6,7 @@ the PBX saw: one submission costs at most one failed login, and the flow logs ou
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 import socket
@@ -42,6 +41,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_API_VERSION,
     CONF_CALLBACK_HOST,
     CONF_CALLBACK_PORT,
+    CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -82,32 +82,6 @@ async def mock_setup_entry(hass: HomeAssistant) -> AsyncIterator[AsyncMock]:
         yield mocked
         for entry in hass.config_entries.async_entries(DOMAIN):
             await hass.config_entries.async_unload(entry.entry_id)
-
-
-@pytest.fixture
-def pbx_handshake_log(hass: HomeAssistant) -> Iterator[None]:
-    """Let the simulator's server log the TLS handshakes Home Assistant's client aborts.
-
-    The HTTPS simulator runs in Home Assistant's event loop, whose test handler fails
-    the test on anything reported there; a real PBX would log the aborted handshake
-    in its own log, which Home Assistant never sees.
-    """
-    loop = hass.loop
-    handler = loop.get_exception_handler()
-    assert handler is not None
-
-    def ignore_aborted_handshake(
-        loop: asyncio.AbstractEventLoop, context: dict[str, Any]
-    ) -> None:
-        if context.get("message") == (
-            "Error on transport creation for incoming connection"
-        ) and isinstance(context.get("exception"), ConnectionResetError):
-            return
-        handler(loop, context)
-
-    loop.set_exception_handler(ignore_aborted_handshake)
-    yield
-    loop.set_exception_handler(handler)
 
 
 @pytest.fixture
@@ -248,6 +222,7 @@ async def test_user_creates_entry(
         CONF_USERNAME: DEFAULT_USERNAME,
         CONF_PASSWORD_HASH: hash_password(PASSWORD),
         CONF_WEBHOOK_ID: webhook_id,
+        CONF_FINGERPRINT: None,  # plain HTTP: no certificate to pin
     }
     entry = result["result"]
     assert entry.options == {}
@@ -350,6 +325,8 @@ async def test_user_over_https(
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert result["data"][CONF_SSL] is True
         assert result["data"][CONF_VERIFY_SSL] is False
+        # Trust on first use: the certificate seen now is the one trusted from now on.
+        assert result["data"][CONF_FINGERPRINT] == certificate.fingerprint
         assert pbx.stats.logouts == 1
 
 
@@ -756,6 +733,7 @@ async def test_reconfigure_to_another_port(
             **before,
             CONF_PORT: moved.port,
             CONF_API_VERSION: stored,
+            CONF_FINGERPRINT: None,  # plain HTTP: nothing to pin
         }
         assert type(config_entry.data[CONF_PORT]) is int
         assert moved.stats.logouts == 1  # the flow's test session

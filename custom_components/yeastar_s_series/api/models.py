@@ -78,11 +78,15 @@ class DeviceInfo:
 
 
 class ExtensionStatus(StrEnum):
-    """Extension states the S-Series reports, in lists and in `ExtensionStatus` reports."""
+    """Extension states the S-Series reports, in lists and in `ExtensionStatus` reports.
+
+    Lists say "Unavailable" where reports say "Unregistered" (no phone registered);
+    both map to UNREGISTERED, which also keeps the state clear of Home Assistant's
+    own "unavailable".
+    """
 
     REGISTERED = "registered"
     UNREGISTERED = "unregistered"
-    UNAVAILABLE = "unavailable"
     IDLE = "idle"
     RINGING = "ringing"
     BUSY = "busy"
@@ -95,10 +99,14 @@ class ExtensionStatus(StrEnum):
         """Map the PBX's spelling ("Registered", "Fxsnoport") to a member; None if unknown."""
         if not isinstance(value, str):
             return None
+        status = value.strip().lower()
         try:
-            return cls(value.strip().lower())
+            return cls(_STATUS_ALIASES.get(status, status))
         except ValueError:
             return None
+
+
+_STATUS_ALIASES = {"unavailable": ExtensionStatus.UNREGISTERED.value}
 
 
 @dataclass(frozen=True, slots=True)

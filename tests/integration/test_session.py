@@ -1,0 +1,646 @@
+"""The PBX session as a user relies on it: login, heartbeat, recovery, and their limits.
+
+Every test runs the integration against the simulated PBX over real HTTP on
+loopback, and checks both what the user sees (entity states, entry state, repair
+issues, flows) and what the PBX saw (logins, heartbeats, logouts).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Any
+
+import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import webhook
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
+from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.yeastar_s_series.api import hash_password
+from custom_components.yeastar_s_series.const import (
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    CONF_PASSWORD_HASH,
+    DOMAIN,
+    EVENT_YEASTAR,
+    LOGGER,
+)
+from custom_components.yeastar_s_series.coordinator import lockout_issue_id
+from simulator import BootUp, Scenario, SimulatedPBX, render
+
+from .conftest import PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
+
+CONNECTION = "sensor.yeastar_s100_connection"
+SESSION_EXPIRY = "sensor.yeastar_s100_session_expiry"
+EXTENSION = "sensor.jayson_1000_status"
+# The registered extensions. Not 1003: the PBX reports its status as "Unavailable",
+# a state value that reads the same as an unavailable entity.
+EXTENSIONS = (
+    EXTENSION,
+    "sensor.front_desk_1001_status",
+    "sensor.kitchen_1002_status",
+)
+HEARTBEAT = timedelta(seconds=60)
+TOKEN_LIFETIME = timedelta(seconds=1800)
+HTTPS_ISSUE_ID = "https_webhook"
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set the entry up against the simulator, with time frozen.
+
+    `freezer` comes first so that the event loop's clock is frozen before the
+    heartbeat timer is scheduled: `_heartbeats` then moves it. The simulator's
+    clock reads `time.time`, so the PBX's time moves along.
+    """
+    await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert pbx.stats.successful_logins == 1
+    return config_entry
+
+
+async def _heartbeats(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, count: int
+) -> None:
+    """Let `count` heartbeat intervals pass, one at a time."""
+    for _ in range(count):
+        freezer.tick(HEARTBEAT)
+        async_fire_time_changed(hass, dt_util.utcnow())
+        await _settle(hass)
+
+
+async def _settle(hass: HomeAssistant) -> None:
+    """Wait for Home Assistant, background tasks included: the heartbeat runs as one."""
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _entry_state(entry: MockConfigEntry) -> ConfigEntryState:
+    """Read the entry's state afresh (keeps mypy from narrowing it across awaits)."""
+    return entry.state
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+def _expiry() -> str:
+    """Session expiry state for a heartbeat at the (frozen) current time."""
+    return (dt_util.utcnow() + TOKEN_LIFETIME).isoformat(timespec="seconds")
+
+
+def _webhook_registered(hass: HomeAssistant) -> bool:
+    return WEBHOOK_ID in hass.data.get(webhook.DOMAIN, {})
+
+
+def _reauth_flows(hass: HomeAssistant, entry: MockConfigEntry) -> list[object]:
+    return list(entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+
+
+def _records(caplog: pytest.LogCaptureFixture, text: str, level: int) -> int:
+    """Count the integration's log records at `level` that contain `text`."""
+    return sum(
+        1
+        for record in caplog.records
+        if record.name == LOGGER.name
+        and record.levelno == level
+        and text in record.getMessage()
+    )
+
+
+def _entry(pbx: SimulatedPBX, ha_port: int, **data: Any) -> MockConfigEntry:
+    """Build an entry like `config_entry`, for another PBX or with other data."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Yeastar S100 ({pbx.host})",
+        unique_id=SERIAL,
+        data=entry_data(pbx, **data),
+        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
+    )
+
+
+def _problems(caplog: pytest.LogCaptureFixture) -> int:
+    """Count the integration's log records at warning level or above."""
+    return sum(
+        1
+        for record in caplog.records
+        if record.name == LOGGER.name and record.levelno >= logging.WARNING
+    )
+
+
+async def _post_report(ha_port: int, report: BootUp) -> None:
+    """Post a report to the webhook as the PBX would, without a session at the PBX."""
+    url = f"http://127.0.0.1:{ha_port}/api/webhook/{WEBHOOK_ID}"
+    async with aiohttp.ClientSession() as session:
+        for body in render(report, "2.0.0", SERIAL):
+            async with session.post(
+                url, data=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                assert response.status == 200
+
+
+async def _lock_out(pbx: SimulatedPBX) -> None:
+    """Lock loopback out at the PBX with five wrong passwords."""
+    url = f"{pbx.base_url}/api/v2.0.0/login"
+    body = {"username": "api", "password": hash_password("wrong"), "port": "8260"}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(5):
+            async with session.post(url, json=body) as response:
+                assert (await response.json())["errno"] == "20003"
+    assert pbx.is_locked()
+
+
+# Setup, unload, reload, stop
+
+
+async def test_setup_logs_in_and_points_reports_at_home_assistant(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    config_entry: MockConfigEntry,
+    ha_port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One login, one heartbeat with HA's report address; connected; expiry 30 min on."""
+    await setup_entry(hass, config_entry)
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert pbx.stats.login_attempts == 1
+    assert pbx.stats.successful_logins == 1
+    assert pbx.stats.heartbeats == 1
+    (session,) = pbx.sessions
+    assert session.target_ip == "127.0.0.1"
+    assert session.target_port == ha_port
+    assert session.target_url == f"api/webhook/{WEBHOOK_ID}"
+    assert _webhook_registered(hass)
+    assert _state(hass, CONNECTION) == "connected"
+    assert _state(hass, SESSION_EXPIRY) == _expiry()
+    assert _state(hass, EXTENSION) == "registered"
+
+
+async def test_unload_logs_out_and_unregisters_the_webhook(
+    hass: HomeAssistant, pbx: SimulatedPBX, loaded: MockConfigEntry
+) -> None:
+    """Unloading releases the token at the PBX and stops listening for reports."""
+    assert await hass.config_entries.async_unload(loaded.entry_id)
+    await hass.async_block_till_done()
+
+    assert loaded.state is ConfigEntryState.NOT_LOADED
+    assert pbx.stats.logouts == 1
+    assert pbx.sessions == []
+    assert not _webhook_registered(hass)
+    assert _state(hass, CONNECTION) == STATE_UNAVAILABLE
+
+
+async def test_reload_opens_a_new_session(
+    hass: HomeAssistant, pbx: SimulatedPBX, loaded: MockConfigEntry
+) -> None:
+    """Reload: logout, then login; one valid session, connected again."""
+    assert await hass.config_entries.async_reload(loaded.entry_id)
+    await hass.async_block_till_done()
+
+    assert loaded.state is ConfigEntryState.LOADED
+    assert pbx.stats.logouts == 1
+    assert pbx.stats.successful_logins == 2
+    assert len(pbx.sessions) == 1
+    assert _webhook_registered(hass)
+    assert _state(hass, CONNECTION) == "connected"
+
+
+async def test_home_assistant_stop_logs_out(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+) -> None:
+    """Stopping Home Assistant releases the token, and no heartbeat logs in again."""
+    # As HomeAssistant.async_stop does: the state changes, then the event fires.
+    hass.set_state(CoreState.stopping)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+
+    assert pbx.stats.logouts == 1
+    assert pbx.sessions == []
+    assert not _webhook_registered(hass)
+
+    await _heartbeats(hass, freezer, 5)
+    assert pbx.stats.login_attempts == 1
+    assert pbx.sessions == []
+
+
+async def test_setup_retries_when_the_pbx_is_unreachable(
+    hass: HomeAssistant, pbx: SimulatedPBX, config_entry: MockConfigEntry
+) -> None:
+    """An unreachable PBX makes setup retry later; no webhook is left behind."""
+    await pbx.go_down()
+    await setup_entry(hass, config_entry)
+
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert pbx.stats.login_attempts == 0
+    assert not _webhook_registered(hass)
+    assert _reauth_flows(hass, config_entry) == []
+
+
+async def test_setup_retries_when_the_api_version_is_not_served(
+    hass: HomeAssistant, ha_port: int
+) -> None:
+    """The PBX does not serve the entry's API version: retry later, no login."""
+    async with SimulatedPBX(
+        password=PASSWORD, serial=SERIAL, api_versions=("v1.0.0", "v1.1.0")
+    ) as old:
+        entry = _entry(old, ha_port)
+        await setup_entry(hass, entry)
+
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+        assert entry.reason is not None
+        assert "API is not available" in entry.reason
+        assert old.stats.login_attempts == 0
+        assert not _webhook_registered(hass)
+
+
+async def test_setup_waits_out_a_lockout(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Locked out at setup: retries that do not log in for 10 minutes, then it loads."""
+    issue_id = lockout_issue_id(config_entry.entry_id)
+    await _lock_out(pbx)
+    attempts = pbx.stats.login_attempts
+    await setup_entry(hass, config_entry)
+
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert pbx.stats.login_attempts == attempts + 1
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    # Home Assistant retries the setup several times in 9 minutes; none logs in.
+    await _heartbeats(hass, freezer, 9)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.reason is not None and "locked out" in config_entry.reason
+    assert pbx.stats.login_attempts == attempts + 1
+
+    # Home Assistant's retry back-off (up to 320 s) decides when after the 10 minutes.
+    await _heartbeats(hass, freezer, 7)
+    assert _entry_state(config_entry) is ConfigEntryState.LOADED
+    assert pbx.stats.login_attempts == attempts + 2
+    assert pbx.stats.locked_refusals == 1
+    assert _state(hass, CONNECTION) == "connected"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_setup_with_a_wrong_password_asks_to_sign_in_again(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """A refused password: setup error, a reauth flow, and exactly one failed login."""
+    entry = _entry(pbx, ha_port, **{CONF_PASSWORD_HASH: hash_password("wrong")})
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert len(_reauth_flows(hass, entry)) == 1
+    assert pbx.stats.login_attempts == 1
+    assert pbx.stats.failed_logins == 1
+    assert not pbx.is_locked()
+    assert not _webhook_registered(hass)
+
+
+# Heartbeat and token recovery
+
+
+async def test_heartbeat_keeps_the_session_for_hours(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+) -> None:
+    """Three hours of heartbeats: one login, the token never lapses, reports arrive."""
+    start = pbx.clock.now()
+    await _heartbeats(hass, freezer, 180)
+
+    # The PBX's clock follows the frozen time, so its tokens would have expired.
+    assert pbx.clock.now() - start == pytest.approx(3 * 3600)
+    assert pbx.stats.login_attempts == 1
+    assert pbx.stats.heartbeats == 1 + 180
+    assert len(pbx.sessions) == 1
+    assert _state(hass, CONNECTION) == "connected"
+    assert _state(hass, SESSION_EXPIRY) == _expiry()
+
+    # Reports still arrive: the session at the PBX still points at the webhook.
+    events = async_capture_events(hass, EVENT_YEASTAR)
+    reports = await pbx.play(Scenario.MISSED_CALL, extension="1000")
+    await pbx.set_extension_status("1000", "Busy")
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+
+    assert [event.data["event"] for event in events] == [
+        *(type(report).__name__ for report in reports),
+        "ExtensionStatus",
+    ]
+    assert {event.data["config_entry_id"] for event in events} == {loaded.entry_id}
+    assert _state(hass, EXTENSION) == "busy"
+
+
+async def test_forgotten_token_logs_in_again_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+) -> None:
+    """When the PBX drops the token, the next heartbeat logs in again, exactly once."""
+    pbx.forget_tokens()
+    await _heartbeats(hass, freezer, 1)
+
+    assert pbx.stats.login_attempts == 2
+    assert pbx.stats.successful_logins == 2
+    assert len(pbx.sessions) == 1
+    assert _state(hass, CONNECTION) == "connected"
+
+    await _heartbeats(hass, freezer, 5)
+    assert pbx.stats.login_attempts == 2
+
+
+async def test_reboot_logs_in_again_without_waiting(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+) -> None:
+    """The BootUp report makes the integration log in again at once."""
+    heartbeats = pbx.stats.heartbeats
+    await pbx.reboot()
+    assert pbx.sessions == []
+    await pbx.wait_delivered()
+    # Time is frozen: no heartbeat interval passes, only the report can cause a login.
+    await _settle(hass)
+
+    assert pbx.stats.login_attempts == 2
+    assert pbx.stats.successful_logins == 2
+    assert pbx.stats.heartbeats == heartbeats + 1
+    assert len(pbx.sessions) == 1
+    assert _state(hass, CONNECTION) == "connected"
+
+    # A later reboot is not taken for a re-sent copy of the first BootUp.
+    await _heartbeats(hass, freezer, 3)
+    await pbx.reboot()
+    await pbx.wait_delivered()
+    await _settle(hass)
+
+    assert pbx.stats.login_attempts == 3
+    assert len(pbx.sessions) == 1
+    assert _state(hass, CONNECTION) == "connected"
+
+
+# Refused logins
+
+
+async def test_wrong_password_at_runtime_stops_logging_in(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+    ha_port: int,
+) -> None:
+    """A changed password: auth_failed, a reauth flow, and no login until the user acts."""
+    pbx.password = "changed"
+    pbx.forget_tokens()
+    await _heartbeats(hass, freezer, 1)
+
+    assert _state(hass, CONNECTION) == "auth_failed"
+    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
+    assert len(_reauth_flows(hass, loaded)) == 1
+    assert pbx.stats.login_attempts == 2
+    assert pbx.stats.failed_logins == 1
+
+    # An hour of heartbeat intervals, then a BootUp report: neither may log in.
+    await _heartbeats(hass, freezer, 60)
+    events = async_capture_events(hass, EVENT_YEASTAR)
+    await _post_report(ha_port, BootUp())
+    await _settle(hass)
+
+    assert [event.data["event"] for event in events] == ["BootUp"]
+
+    assert pbx.stats.login_attempts == 2
+    assert pbx.stats.failed_logins == 1
+    assert not pbx.is_locked()
+    assert _state(hass, CONNECTION) == "auth_failed"
+    assert len(_reauth_flows(hass, loaded)) == 1
+
+
+async def test_locked_out_waits_ten_minutes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A locked IP: a repair issue, no login for 10 minutes, then a login that works."""
+    issue_id = lockout_issue_id(loaded.entry_id)
+    await _lock_out(pbx)
+    pbx.forget_tokens()
+    attempts = pbx.stats.login_attempts
+    await _heartbeats(hass, freezer, 1)
+
+    assert pbx.stats.login_attempts == attempts + 1
+    assert pbx.stats.locked_refusals == 1
+    assert _state(hass, CONNECTION) == "locked_out"
+    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await _heartbeats(hass, freezer, 9)
+    assert pbx.stats.login_attempts == attempts + 1
+    assert _state(hass, CONNECTION) == "locked_out"
+
+    await _heartbeats(hass, freezer, 1)
+    assert not pbx.is_locked()
+    assert pbx.stats.login_attempts == attempts + 2
+    assert pbx.stats.locked_refusals == 1
+    assert _state(hass, CONNECTION) == "connected"
+    assert _state(hass, EXTENSION) == "registered"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+# Unreachable or misbehaving PBX
+
+
+@pytest.mark.parametrize(
+    ("outage", "logins"),
+    [
+        pytest.param(5, 0, id="short_outage_same_session"),
+        # Longer than a token lives: the PBX has dropped the session when it is back.
+        pytest.param(40, 1, id="long_outage_one_login"),
+    ],
+)
+async def test_unreachable_pbx_recovers_without_a_login_storm(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    outage: int,
+    logins: int,
+) -> None:
+    """Down: disconnected, extensions unavailable, logged once; back: connected again.
+
+    Coming back costs at most one login, however long the outage was.
+    """
+    caplog.set_level(logging.INFO, LOGGER.name)
+    expiry = _state(hass, SESSION_EXPIRY)
+    await pbx.go_down()
+    await _heartbeats(hass, freezer, 1)
+
+    assert _state(hass, CONNECTION) == "disconnected"
+    # The expiry of the last good heartbeat stays: when the PBX drops the session.
+    assert _state(hass, SESSION_EXPIRY) == expiry
+    assert {_state(hass, entity_id) for entity_id in EXTENSIONS} == {STATE_UNAVAILABLE}
+
+    await _heartbeats(hass, freezer, outage - 1)
+    assert _state(hass, CONNECTION) == "disconnected"
+    assert pbx.stats.login_attempts == 1
+    await pbx.come_up()
+    await _heartbeats(hass, freezer, 1)
+
+    assert _state(hass, CONNECTION) == "connected"
+    assert _state(hass, SESSION_EXPIRY) == _expiry()
+    assert _state(hass, EXTENSION) == "registered"
+    assert STATE_UNAVAILABLE not in {
+        _state(hass, entity_id) for entity_id in EXTENSIONS
+    }
+    assert pbx.stats.login_attempts == 1 + logins
+    assert len(pbx.sessions) == 1
+    await _heartbeats(hass, freezer, 3)
+    assert pbx.stats.login_attempts == 1 + logins
+    # One error when the PBX became unavailable, however many heartbeats failed.
+    assert _records(caplog, "Error fetching", logging.ERROR) == 1
+    assert _problems(caplog) == 1
+    assert _records(caplog, "recovered", logging.INFO) == 1
+
+
+@pytest.fixture
+async def loaded_real_time(
+    hass: HomeAssistant, pbx: SimulatedPBX, config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set the entry up in real time (client timeouts need a clock that runs)."""
+    await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.LOADED
+    return config_entry
+
+
+async def _heartbeat_real_time(hass: HomeAssistant) -> None:
+    """Fire the next heartbeat without moving the clock."""
+    async_fire_time_changed(hass, dt_util.utcnow() + HEARTBEAT)
+    await _settle(hass)
+
+
+async def test_slow_pbx_is_disconnected_and_recovers(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    loaded_real_time: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Answers slower than the client's timeout: disconnected; fast again: connected."""
+    caplog.set_level(logging.INFO, LOGGER.name)
+    loaded_real_time.runtime_data.coordinator.client.request_timeout = 0.2
+    pbx.faults.slow = 0.5
+    await _heartbeat_real_time(hass)
+
+    assert _state(hass, CONNECTION) == "disconnected"
+    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
+    assert _records(caplog, "Could not connect to the PBX", logging.ERROR) == 1
+
+    pbx.faults.slow = 0
+    await _heartbeat_real_time(hass)
+
+    assert _state(hass, CONNECTION) == "connected"
+    assert _state(hass, EXTENSION) == "registered"
+    # The PBX kept the session: the token still works, no new login.
+    assert pbx.stats.login_attempts == 1
+    assert len(pbx.sessions) == 1
+    assert _records(caplog, "recovered", logging.INFO) == 1
+
+
+async def test_garbage_answers_are_disconnected_and_recover(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An HTML error page instead of JSON: disconnected, an "unexpected answer" log."""
+    caplog.set_level(logging.INFO, LOGGER.name)
+    pbx.faults.garbage = True
+    await _heartbeats(hass, freezer, 3)
+
+    assert _state(hass, CONNECTION) == "disconnected"
+    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
+    assert pbx.stats.requests["heartbeat"] == 4
+    assert pbx.stats.heartbeats == 1
+    assert _records(caplog, "unexpected answer", logging.ERROR) == 1
+
+    pbx.faults.garbage = False
+    await _heartbeats(hass, freezer, 1)
+
+    assert _state(hass, CONNECTION) == "connected"
+    assert _state(hass, EXTENSION) == "registered"
+    assert pbx.stats.login_attempts == 1
+    assert pbx.stats.heartbeats == 2
+    assert _records(caplog, "recovered", logging.INFO) == 1
+
+
+# Reports over HTTPS
+
+
+@pytest.mark.parametrize("use_ssl", [True, False])
+async def test_https_only_home_assistant_raises_a_repair_issue(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    use_ssl: bool,
+) -> None:
+    """The PBX posts reports in plain HTTP: an HTTPS-only HA gets a repair issue."""
+    assert hass.config.api is not None
+    hass.config.api.use_ssl = use_ssl
+    await setup_entry(hass, config_entry)
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert _state(hass, CONNECTION) == "connected"
+    assert pbx.stats.successful_logins == 1
+    issue = issue_registry.async_get_issue(DOMAIN, HTTPS_ISSUE_ID)
+    assert (issue is not None) is use_ssl
+
+
+async def test_https_issue_goes_away_when_home_assistant_serves_http(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Once HA serves HTTP again, the next setup deletes the issue."""
+    assert hass.config.api is not None
+    hass.config.api.use_ssl = True
+    await setup_entry(hass, config_entry)
+    assert issue_registry.async_get_issue(DOMAIN, HTTPS_ISSUE_ID) is not None
+
+    hass.config.api.use_ssl = False
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert issue_registry.async_get_issue(DOMAIN, HTTPS_ISSUE_ID) is None
+    assert pbx.stats.successful_logins == 2
+    assert pbx.stats.logouts == 1
