@@ -75,9 +75,23 @@ PORT_SELECTOR = NumberSelector(
     NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
 )
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _choice(version: str) -> str:
+    """Name an API version in the form: translation keys allow no dots (v2.0.0 -> v2_0_0)."""
+    return version.replace(".", "_")
+
+
+def _chosen_version(choice: str) -> ApiVersion | None:
+    """Read the form's API version back; None asks for detection."""
+    if choice == API_VERSION_AUTO:
+        return None
+    return ApiVersion(choice.replace("_", "."))
+
+
 API_VERSION_SELECTOR = SelectSelector(
     SelectSelectorConfig(
-        options=[API_VERSION_AUTO, *(version.value for version in ApiVersion)],
+        options=[API_VERSION_AUTO, *(_choice(version) for version in ApiVersion)],
         mode=SelectSelectorMode.DROPDOWN,
         translation_key=CONF_API_VERSION,
     )
@@ -98,7 +112,8 @@ def _connection_schema(defaults: Mapping[str, Any]) -> dict[probatio.Marker, Any
             CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, False)
         ): bool,
         probatio.Required(
-            CONF_API_VERSION, default=defaults.get(CONF_API_VERSION, API_VERSION_AUTO)
+            CONF_API_VERSION,
+            default=_choice(defaults.get(CONF_API_VERSION, API_VERSION_AUTO)),
         ): API_VERSION_SELECTOR,
     }
 
@@ -159,17 +174,12 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         username = settings[CONF_USERNAME]
         target = await async_report_target(self.hass, host, webhook_id, {})
-        if settings[CONF_API_VERSION] == API_VERSION_AUTO:
+        if (api_version := _chosen_version(settings[CONF_API_VERSION])) is None:
             client = await detect_api_version(
                 session, host, username, password_hash, target, **options
             )
         else:
-            client = YeastarClient(
-                session,
-                host,
-                api_version=ApiVersion(settings[CONF_API_VERSION]),
-                **options,
-            )
+            client = YeastarClient(session, host, api_version=api_version, **options)
             await client.login(username, password_hash, target)
         try:
             device = await client.device_info()

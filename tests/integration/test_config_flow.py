@@ -274,9 +274,9 @@ async def test_user_entry_loads_against_the_pbx(
 @pytest.mark.parametrize(
     ("served", "chosen", "stored"),
     [
-        (("v1.0.0",), "v1.0.0", "v1.0.0"),
-        (("v1.1.0",), "v1.1.0", "v1.1.0"),
-        (DEFAULT_API_VERSIONS, "v1.0.0", "v1.0.0"),
+        (("v1.0.0",), "v1_0_0", "v1.0.0"),
+        (("v1.1.0",), "v1_1_0", "v1.1.0"),
+        (DEFAULT_API_VERSIONS, "v1_0_0", "v1.0.0"),
         (("v1.1.0",), API_VERSION_AUTO, "v1.1.0"),
         (("v1.0.0",), API_VERSION_AUTO, "v1.0.0"),
         (DEFAULT_API_VERSIONS, API_VERSION_AUTO, "v2.0.0"),
@@ -381,8 +381,8 @@ ERROR_CASES = {
     ),
     "wrong-password-chosen-version": ErrorCase(
         error="invalid_auth",
-        entered={CONF_PASSWORD: "wrong", CONF_API_VERSION: "v1.1.0"},
-        fixed={CONF_PASSWORD: PASSWORD, CONF_API_VERSION: "v1.1.0"},
+        entered={CONF_PASSWORD: "wrong", CONF_API_VERSION: "v1_1_0"},
+        fixed={CONF_PASSWORD: PASSWORD, CONF_API_VERSION: "v1_1_0"},
         failed_logins=1,
     ),
     "wrong-username": ErrorCase(
@@ -398,7 +398,7 @@ ERROR_CASES = {
     "version-not-served": ErrorCase(
         error="api_unavailable",
         pbx={"api_versions": ("v1.0.0",)},
-        entered={CONF_API_VERSION: "v2.0.0"},
+        entered={CONF_API_VERSION: "v2_0_0"},
         fixed={CONF_API_VERSION: API_VERSION_AUTO},
     ),
     "self-signed-verified": ErrorCase(
@@ -691,8 +691,12 @@ async def start_reconfigure(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert form_defaults(result) == {
-        key: entry.data[key]
-        for key in (CONF_HOST, CONF_PORT, CONF_SSL, CONF_VERIFY_SSL, CONF_API_VERSION)
+        **{
+            key: entry.data[key]
+            for key in (CONF_HOST, CONF_PORT, CONF_SSL, CONF_VERIFY_SSL)
+        },
+        # The form names versions without dots (translation keys allow none).
+        CONF_API_VERSION: entry.data[CONF_API_VERSION].replace(".", "_"),
     }
     return result
 
@@ -701,7 +705,7 @@ async def start_reconfigure(
     ("served", "chosen", "stored"),
     [
         (("v1.1.0",), API_VERSION_AUTO, "v1.1.0"),
-        (DEFAULT_API_VERSIONS, "v1.0.0", "v1.0.0"),
+        (DEFAULT_API_VERSIONS, "v1_0_0", "v1.0.0"),
     ],
     ids=["detected", "chosen"],
 )
