@@ -67,7 +67,7 @@ from .const import (
     MIN_HEARTBEAT_INTERVAL,
 )
 from .coordinator import LOCKOUTS
-from .report_target import async_report_target
+from .report_target import ReportAddressUnknownError, async_report_target
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -196,6 +196,8 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
         """Run the login test and turn its failure into a form error."""
         try:
             result = await self._async_test_login(settings, password_hash, webhook_id)
+        except ReportAddressUnknownError:
+            return {"base": "report_address_unknown"}, None
         except YeastarInvalidAuthError:
             return {"base": "invalid_auth"}, None
         except YeastarLockedOutError:

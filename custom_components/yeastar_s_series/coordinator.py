@@ -46,7 +46,11 @@ from .const import (
     ConnectionState,
     signal_extension,
 )
-from .report_target import async_report_target, async_resolve_host
+from .report_target import (
+    ReportAddressUnknownError,
+    async_report_target,
+    async_resolve_host,
+)
 
 if TYPE_CHECKING:
     from . import YeastarConfigEntry
@@ -146,6 +150,10 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         try:
             await self._async_keep_session()
             data = await self._async_read_inventory()
+        except ReportAddressUnknownError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="report_address_unknown"
+            ) from err
         except YeastarInvalidAuthError as err:
             self.connection_state = ConnectionState.AUTH_FAILED
             raise ConfigEntryAuthFailed(

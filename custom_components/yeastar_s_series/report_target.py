@@ -13,9 +13,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .api import ReportTarget
-from .const import CONF_CALLBACK_HOST, CONF_CALLBACK_PORT
+from .const import CONF_CALLBACK_HOST, CONF_CALLBACK_PORT, DOMAIN
 
 DEFAULT_HTTP_PORT = 8123
+
+
+class ReportAddressUnknownError(HomeAssistantError):
+    """Home Assistant cannot tell its own address: the user must set the override."""
 
 
 async def async_resolve_host(hass: HomeAssistant, host: str) -> set[str]:
@@ -48,8 +52,10 @@ async def async_report_target(
     target_ip = min(addresses) if addresses else pbx_host
     try:
         source_ip = await network.async_get_source_ip(hass, target_ip=target_ip)
-    except HomeAssistantError:
-        source_ip = await network.async_get_source_ip(hass)
+    except HomeAssistantError as err:
+        raise ReportAddressUnknownError(
+            translation_domain=DOMAIN, translation_key="report_address_unknown"
+        ) from err
     return ReportTarget(ipaddr=source_ip, port=port, url=url)
 
 
