@@ -6,13 +6,18 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 import contextlib
+import hashlib
 import json
+from pathlib import Path
 import ssl
 import sys
 import urllib.error
 import urllib.request
 
-from . import SimulatedPBX, generate_certificate
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from . import SimCertificate, SimulatedPBX, generate_certificate
 from .control import PREFIX
 from .pbx import DEFAULT_API_VERSIONS
 from .scenarios import Scenario
@@ -47,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8088)
     serve.add_argument("--https", action="store_true", help="self-signed HTTPS")
+    serve.add_argument(
+        "--certificate",
+        type=Path,
+        metavar="PEM",
+        help="with --https: keep the certificate and its key in this file (made if"
+        " missing), so that the certificate Home Assistant pinned stays the same",
+    )
     serve.add_argument("--username", default="api")
     serve.add_argument("--password", default="password")
     serve.add_argument("--serial", default="369364835218")
@@ -74,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(args: argparse.Namespace) -> None:
     """Run a PBX until cancelled (Ctrl-C)."""
-    certificate = generate_certificate() if args.https else None
+    certificate = _certificate(args.certificate) if args.https else None
     pbx = SimulatedPBX(
         username=args.username,
         password=args.password,
@@ -90,6 +102,31 @@ async def _serve(args: argparse.Namespace) -> None:
         if certificate is not None:
             print(f"sha256 fingerprint: {certificate.fingerprint}", flush=True)
         await asyncio.Event().wait()
+
+
+def _certificate(path: Path | None) -> SimCertificate:
+    """Return the certificate kept in ``path``, made (and kept there) if missing."""
+    if path is None:
+        return generate_certificate()
+    if not path.exists():
+        certificate = generate_certificate()
+        path.touch(mode=0o600)
+        path.write_bytes(certificate.cert_pem + certificate.key_pem)
+        return certificate
+    pem = path.read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    key = serialization.load_pem_private_key(pem, password=None)
+    return SimCertificate(
+        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
+        key_pem=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        fingerprint=hashlib.sha256(
+            cert.public_bytes(serialization.Encoding.DER)
+        ).hexdigest(),
+    )
 
 
 def _value(text: str) -> object:

@@ -79,3 +79,29 @@ def test_http_error_exits_non_zero(served: tuple[str, list[str]]) -> None:
     result = _run("fault", "slow", "soon", "--url", served[0])
     assert result.returncode == 1
     assert result.stderr.startswith("400")
+
+
+def test_certificate_file_keeps_the_certificate(tmp_path: Path) -> None:
+    """``--certificate`` makes the certificate once, then serves the same one again."""
+    pem = tmp_path / "simulator.pem"
+
+    def fingerprint() -> str:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "simulator", "serve", "--port", str(_free_port()),
+                "--https", "--certificate", str(pem),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert process.stdout is not None
+        lines = [process.stdout.readline().strip() for _ in range(2)]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        return lines[1]
+
+    first = fingerprint()
+    assert first.startswith("sha256 fingerprint: ")
+    assert pem.stat().st_mode & 0o777 == 0o600
+    assert fingerprint() == first

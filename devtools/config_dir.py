@@ -1,0 +1,68 @@
+"""Prepare a Home Assistant configuration folder that loads this working tree's integration."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import socket
+
+REPO = Path(__file__).resolve().parent.parent
+INTEGRATION = REPO / "custom_components" / "yeastar_s_series"
+CONFIGURATION_YAML = REPO / "config" / "configuration.yaml"
+
+
+def prepare_config_dir(config_dir: Path, *, host: str, port: int) -> None:
+    """Link the integration into ``config_dir`` and make Home Assistant listen on host:port.
+
+    Since 2026.10 Home Assistant reads its HTTP settings from ``.storage/http``, not
+    from YAML (an ``http:`` section is migrated once, as a trial that reverts itself
+    after five minutes, and ignored afterwards). Writing the stored settings before
+    each start is the only way to choose the address and port every time.
+    """
+    links = config_dir / "custom_components"
+    links.mkdir(parents=True, exist_ok=True)
+    link = links / INTEGRATION.name
+    link.unlink(missing_ok=True)
+    # Relative when it can be, so that the repository may move.
+    link.symlink_to(os.path.relpath(INTEGRATION, links), target_is_directory=True)
+
+    storage = config_dir / ".storage"
+    storage.mkdir(exist_ok=True)
+    stable = {
+        "server_host": [host],
+        "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "error": None,
+        "error_message": None,
+    }
+    (storage / "http").write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "minor_version": 2,
+                "key": "http",
+                "data": {
+                    "stable": stable,
+                    "pending": None,
+                    "yaml_migration_done": True,
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise OSError with a readable message when something already listens on host:port."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from err
