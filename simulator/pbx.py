@@ -40,6 +40,7 @@ _DEFAULT_EXTENSIONS = (
     ("1003", "Garage", "Unavailable"),
 )
 _REPORT_FORMATS = ("1.0.2", "2.0.0")
+_IN_CALL = frozenset({"Ringing", "Busy", "Hold"})
 # Extension states that count as registered in deviceinfo's "<registered>/<total>".
 _ONLINE = frozenset({"Registered", "Ringing", "Busy", "Hold", "Idle"})
 _SUCCESS: Json = {"status": "Success"}
@@ -324,6 +325,10 @@ class SimulatedPBX:
         targets = dict.fromkeys((s.report_url, s.report_format) for s in self.sessions)
         self._sessions.clear()
         self._booted_at = self.clock.now()
+        # Calls do not survive a reboot: phones that rang or talked are free again.
+        for extension in self._extensions.values():
+            if extension.status in _IN_CALL:
+                extension.status = "Registered"
         for url, report_format in targets:
             self._queue(url, report_format, BootUp(), lambda: True)
 

@@ -282,6 +282,13 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             self.hass, self.async_request_refresh(), "yeastar_s_series_inventory"
         )
 
+    def extension_status(self, number: str) -> ExtensionStatus | None:
+        """Return the last known status of an extension, None if unknown."""
+        data: PbxData | None = self.data
+        if data is None or (extension := data.extensions.get(number)) is None:
+            return None
+        return extension.status
+
     def async_set_extension_status(self, number: str, status: ExtensionStatus) -> None:
         """Apply an ExtensionStatus report to one extension without a full update."""
         data: PbxData | None = self.data

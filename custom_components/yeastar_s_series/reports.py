@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
@@ -85,6 +86,16 @@ def _stream_key(report: Report) -> str:
     return f"name:{report.name}"
 
 
+async def _read_body(request: web.Request) -> bytes:
+    """Read the whole body, however many segments it came in, but no more than the limit + 1."""
+    body = b""
+    while len(body) <= MAX_REPORT_SIZE and (
+        chunk := await request.content.read(MAX_REPORT_SIZE + 1 - len(body))
+    ):
+        body += chunk
+    return body
+
+
 def report_event_data(report: Report) -> dict[str, Any]:
     """Event data of a report: its own top-level fields plus normalized names and parties."""
     return {
@@ -117,7 +128,12 @@ class ReportReceiver:
             and request.content_length > MAX_REPORT_SIZE
         ):
             return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
-        body = await request.content.read(MAX_REPORT_SIZE + 1)
+        try:
+            body = await _read_body(request)
+        except web.RequestPayloadError, HttpProcessingError:
+            self.stats.invalid += 1
+            self._note_problem("invalid", "the body could not be read")
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
         if len(body) > MAX_REPORT_SIZE:
             return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
         try:
@@ -129,12 +145,32 @@ class ReportReceiver:
         if report.serial is not None and report.serial != self.coordinator.serial:
             return self._refuse(HTTPStatus.FORBIDDEN, "foreign_serial", report.serial)
         self.stats.last_received = dt_util.utcnow()
-        if self._deduplicator.is_duplicate(report, body):
+        if self._is_resent(report, body):
             self.stats.duplicates += 1
             return web.Response(status=HTTPStatus.OK)
         self.stats.accepted += 1
         self._async_process(report)
         return web.Response(status=HTTPStatus.OK)
+
+    def _is_resent(self, report: Report, body: bytes) -> bool:
+        """Tell a re-send from a repeat that says something new.
+
+        An extension's status may have changed meanwhile without a report (the list
+        read after a PBX reboot): the same "Ringing" again is then news, not a copy.
+        """
+        if not self._deduplicator.is_duplicate(report, body):
+            return False
+        if report.name != "ExtensionStatus":
+            return True
+        number = report.fields.get("extension")
+        known = (
+            self.coordinator.extension_status(number)
+            if isinstance(number, str)
+            else None
+        )
+        return known is not None and known is ExtensionStatus.parse(
+            report.fields.get("status")
+        )
 
     def _async_process(self, report: Report) -> None:
         """Fire the bus event, update the entities, react to PBX-wide news."""

@@ -278,6 +278,19 @@ async def test_reboot_announces_bootup(
     assert (await call(http, pbx, "heartbeat", token=token))["errno"] == "20004"
 
 
+async def test_reboot_ends_calls(pbx: SimulatedPBX) -> None:
+    """After a reboot no phone is still ringing or talking; idle and offline ones stay so."""
+    await pbx.set_extension_status("1000", "Ringing")
+    await pbx.set_extension_status("1001", "Busy")
+    await pbx.reboot()
+    assert {number: ext.status for number, ext in pbx.extensions.items()} == {
+        "1000": "Registered",
+        "1001": "Registered",
+        "1002": "Registered",
+        "1003": "Unavailable",
+    }
+
+
 async def test_stop_cancels_pending_deliveries(
     http: aiohttp.ClientSession, receiver: Receiver
 ) -> None:
