@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Final
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import (
+    ATTR_EVENT_TYPE,
+    ATTR_EVENT_TYPES,
+    EventEntity,
+)
+from homeassistant.const import (
+    ATTR_ASSUMED_STATE,
+    ATTR_ATTRIBUTION,
+    ATTR_DEVICE_CLASS,
+    ATTR_ENTITY_PICTURE,
+    ATTR_FRIENDLY_NAME,
+    ATTR_ICON,
+    ATTR_SUPPORTED_FEATURES,
+    ATTR_UNIT_OF_MEASUREMENT,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -44,8 +58,28 @@ MEMBER_STATUS_PRIORITY: Final = (
     ("ALERT", "ring_back"),
 )
 EVENT_TYPES: Final = sorted({*CALL_EVENT_TYPES.values(), "held"})
-# Event data already shown by other attributes, or not the call's business.
-_HIDDEN_FIELDS: Final = frozenset({"members", "call", "event", "action", "sn"})
+# Event data already shown by other attributes, or not the call's business, and names
+# Home Assistant gives the entity's own attributes (a report must not overwrite them).
+_HIDDEN_FIELDS: Final = frozenset(
+    {
+        "members",
+        "call",
+        "event",
+        "action",
+        "sn",
+        ATTR_EVENT_TYPE,
+        ATTR_EVENT_TYPES,
+        ATTR_ASSUMED_STATE,
+        ATTR_ATTRIBUTION,
+        ATTR_DEVICE_CLASS,
+        ATTR_ENTITY_PICTURE,
+        ATTR_FRIENDLY_NAME,
+        ATTR_ICON,
+        ATTR_SUPPORTED_FEATURES,
+        ATTR_UNIT_OF_MEASUREMENT,
+        "restored",
+    }
+)
 
 
 def call_event_type(report: Report) -> str | None:

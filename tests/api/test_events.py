@@ -15,6 +15,7 @@ from custom_components.yeastar_s_series.api import (
     ReportParseError,
     parse_report,
 )
+from custom_components.yeastar_s_series.api.events import MAX_DEPTH
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, database=None)
 
@@ -430,3 +431,15 @@ def test_generated_v2_report_parses(
     assert report.serial == serial
     assert len(report.parties) == len(members)
     assert [(p.kind, dict(p.fields)) for p in report.parties] == members
+
+
+@pytest.mark.parametrize(("depth", "accepted"), [(10, True), (MAX_DEPTH + 1, False)])
+def test_nesting_limit(depth: int, accepted: bool) -> None:
+    """Reports nest a few levels; far deeper ones are refused before they reach the bus."""
+    nested = "[" * depth + "]" * depth
+    body = f'{{"event": "CallStatus", "callid": "1.1", "extra": {nested}}}'
+    if accepted:
+        assert parse_report(body).name == "CallStatus"
+    else:
+        with pytest.raises(ReportParseError, match="nested too deeply"):
+            parse_report(body)

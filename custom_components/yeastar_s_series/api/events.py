@@ -19,6 +19,9 @@ from typing import Any
 from .exceptions import ReportParseError
 
 PARTY_KINDS = ("ext", "inbound", "outbound")
+# Real reports nest four levels (report, member list, member, party). Deeper ones are
+# refused: Home Assistant's JSON encoder (events, states, the recorder) has a limit.
+MAX_DEPTH = 16
 # Fields that name the party's number, by kind and format (v1 `extid`, v2 `number`).
 _NUMBER_KEYS = ("extid", "number")
 _STRING_FIELDS = ("callid", "sn")
@@ -98,10 +101,7 @@ def parse_report(body: bytes | str) -> Report:
         raise ReportParseError("The report is not JSON") from None
     if not isinstance(document, _Pairs):
         raise ReportParseError("The report is not a JSON object")
-    try:
-        return _report_from_pairs(document)
-    except RecursionError:
-        raise ReportParseError("The report is nested too deeply") from None
+    return _report_from_pairs(document)
 
 
 def _report_from_pairs(pairs: _Pairs) -> Report:
@@ -112,7 +112,7 @@ def _report_from_pairs(pairs: _Pairs) -> Report:
         if key in PARTY_KINDS:
             parties.append(_party(key, value))
         else:
-            fields[key] = _plain(value)
+            fields[key] = _plain(value, 1)
     if "event" in fields:
         report_format, name_key, list_key = ReportFormat.V2_0_0, "event", "members"
     elif "action" in fields:
@@ -153,16 +153,18 @@ def _parties_from_list(items: object) -> list[Party]:
 
 def _party(kind: str, value: object) -> Party:
     """One party object; its fields must be an object."""
-    fields = _plain(value)
+    fields = _plain(value, 1)
     if not isinstance(fields, dict):
         raise ReportParseError(f"The report's `{kind}` party is not an object")
     return Party(kind=kind, fields=fields)
 
 
-def _plain(value: object) -> Any:
+def _plain(value: object, depth: int) -> Any:
     """Turn nested `_Pairs` into dicts (the last of repeated inner keys wins)."""
+    if not isinstance(value, list):
+        return value
+    if depth >= MAX_DEPTH:
+        raise ReportParseError("The report is nested too deeply")
     if isinstance(value, _Pairs):
-        return {key: _plain(item) for key, item in value}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+        return {key: _plain(item, depth + 1) for key, item in value}
+    return [_plain(item, depth + 1) for item in value]

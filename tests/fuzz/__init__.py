@@ -1,0 +1,1 @@
+"""Property-based fuzzing of the report parser and the webhook."""

@@ -1,0 +1,1 @@
+"""Security tests: secrets stay out of logs, states, diagnostics and flows."""
