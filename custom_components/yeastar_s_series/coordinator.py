@@ -117,7 +117,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"Yeastar {entry.title}",
+            name=entry.title,
             update_interval=timedelta(seconds=interval),
         )
         self.client = client

@@ -50,6 +50,9 @@ async def async_report_target(
         return ReportTarget(ipaddr=str(host), port=port, url=url)
     addresses = await async_resolve_host(hass, pbx_host)
     target_ip = min(addresses) if addresses else pbx_host
+    if _is_loopback(target_ip):
+        # A PBX on this host (the simulator): the network integration knows no loopback.
+        return ReportTarget(ipaddr=target_ip, port=port, url=url)
     try:
         source_ip = await network.async_get_source_ip(hass, target_ip=target_ip)
     except HomeAssistantError as err:
@@ -57,6 +60,14 @@ async def async_report_target(
             translation_domain=DOMAIN, translation_key="report_address_unknown"
         ) from err
     return ReportTarget(ipaddr=source_ip, port=port, url=url)
+
+
+def _is_loopback(address: str) -> bool:
+    """Return whether an address is a loopback address (False for host names)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def _http_port(hass: HomeAssistant) -> int:

@@ -15,10 +15,20 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.yeastar_s_series.const import DOMAIN
-from custom_components.yeastar_s_series.report_target import async_resolve_host
+from custom_components.yeastar_s_series.api import ReportTarget
+from custom_components.yeastar_s_series.const import (
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    DOMAIN,
+)
+from custom_components.yeastar_s_series.report_target import (
+    ReportAddressUnknownError,
+    async_report_target,
+    async_resolve_host,
+)
 from simulator import SimulatedPBX
 
 from .conftest import ENTRY_ID, PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
@@ -26,6 +36,9 @@ from .conftest import ENTRY_ID, PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_
 NO_SOURCE_IP = patch(
     "homeassistant.components.network.async_get_source_ip",
     side_effect=HomeAssistantError("no address"),
+)
+UNKNOWN = ReportAddressUnknownError(
+    translation_domain=DOMAIN, translation_key="report_address_unknown"
 )
 
 
@@ -40,19 +53,36 @@ def detected_entry(pbx: SimulatedPBX, **data: object) -> MockConfigEntry:
     )
 
 
-async def test_detected_address_and_port(
+async def test_pbx_on_this_host(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
-    """Without an override the PBX gets HA's source address towards it and HA's port."""
+    """A PBX on loopback (the simulator) is told to post to loopback, at HA's port."""
     await setup_entry(hass, detected_entry(pbx))
 
     (session,) = pbx.sessions
-    # The network integration's source address towards the PBX (the test harness
-    # answers 10.10.10.10 for it), not the address the login happened to come from.
-    assert session.target_ip == "10.10.10.10"
+    assert session.target_ip == "127.0.0.1"
     assert hass.config.api is not None
     assert session.target_port == hass.config.api.port
     assert session.target_url == f"api/webhook/{WEBHOOK_ID}"
+
+
+async def test_detected_address(hass: HomeAssistant, ha_port: int) -> None:
+    """A PBX on the LAN gets the network integration's source address towards it."""
+    target = await async_report_target(hass, "192.0.2.7", WEBHOOK_ID, {})
+
+    # The test harness answers 10.10.10.10 for the source address.
+    assert target == ReportTarget(
+        ipaddr="10.10.10.10", port=8123, url=f"api/webhook/{WEBHOOK_ID}"
+    )
+    with NO_SOURCE_IP, pytest.raises(ReportAddressUnknownError):
+        await async_report_target(hass, "192.0.2.7", WEBHOOK_ID, {})
+    override = {CONF_CALLBACK_HOST: "203.0.113.5", CONF_CALLBACK_PORT: 18123}
+    with NO_SOURCE_IP:
+        assert await async_report_target(hass, "192.0.2.7", WEBHOOK_ID, override) == (
+            ReportTarget(
+                ipaddr="203.0.113.5", port=18123, url=f"api/webhook/{WEBHOOK_ID}"
+            )
+        )
 
 
 async def test_pbx_by_host_name(hass: HomeAssistant) -> None:
@@ -77,7 +107,10 @@ async def test_unknown_own_address_at_setup(
 ) -> None:
     """HA cannot tell its address: setup retries, says why, and nothing logs in."""
     entry = detected_entry(pbx)
-    with NO_SOURCE_IP:
+    with patch(
+        "custom_components.yeastar_s_series.coordinator.async_report_target",
+        side_effect=UNKNOWN,
+    ):
         await setup_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.SETUP_RETRY
@@ -92,7 +125,10 @@ async def test_unknown_own_address_in_the_flow(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
-    with NO_SOURCE_IP:
+    with patch(
+        "custom_components.yeastar_s_series.config_flow.async_report_target",
+        side_effect=UNKNOWN,
+    ):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],
             {

@@ -147,7 +147,7 @@ async def test_one_of_two_pbxs_fails(
     assert coordinator_b.last_exception is not None
     assert getattr(coordinator_b.last_exception, "translation_key", None) == reason
     # B's failure is logged once, under B's name; A logs nothing.
-    b_errors = log_records(caplog, "Error fetching Yeastar Yeastar S300", logging.ERROR)
+    b_errors = log_records(caplog, "Error fetching Yeastar S300", logging.ERROR)
     assert b_errors == 1
     assert log_records(caplog, "Yeastar S100", logging.ERROR) == 0
 
