@@ -1,0 +1,305 @@
+"""Set-up time, many PBXs in one Home Assistant, heartbeat spread and idle cost."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections import Counter
+from collections.abc import Iterator
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import time
+from unittest.mock import patch
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import event as event_helper
+from homeassistant.util import dt as dt_util
+from homeassistant.util.async_ import get_scheduled_timer_handles
+
+from custom_components.yeastar_s_series.const import (
+    CONF_HEARTBEAT_INTERVAL,
+    DEFAULT_HEARTBEAT_INTERVAL,
+)
+
+from .home import BenchPBX, Entry, make_entry, make_pbx, time_it
+from .stats import median
+
+_MONOTONIC_RESOLUTION = time.get_clock_info("monotonic").resolution
+# HA's coordinators fire up to 0.5 s after the whole second (update_coordinator).
+_TIMER_SLACK = event_helper.RANDOM_MICROSECOND_MAX / 10**6
+
+
+def requests_seen(pbx: BenchPBX) -> Counter[str]:
+    """Return a copy of the PBX's request counters by endpoint."""
+    return Counter(pbx.stats.requests)
+
+
+@dataclass(slots=True)
+class SetupResults:
+    """Time to set up entries and what each PBX saw meanwhile."""
+
+    single_cold_ms: float  # the first entry: imports the integration and its platforms
+    single_warm_ms: list[float]
+    single_requests: dict[str, int]
+    fleet_pbxs: int
+    fleet_total_s: float
+    fleet_requests_min: int
+    fleet_requests_max: int
+    fleet_requests: dict[str, int]  # by endpoint, of the busiest PBX
+    fleet_loaded: int
+
+    @property
+    def single_warm_median_ms(self) -> float:
+        """Median set-up time of an entry once the integration is imported."""
+        return median(self.single_warm_ms)
+
+
+@dataclass(slots=True)
+class IdleResults:
+    """Idle cost per PBX over a simulated hour of Home Assistant's clock."""
+
+    pbxs: int
+    heartbeat_interval: int
+    requests_per_pbx_hour_min: int
+    requests_per_pbx_hour_max: int
+    requests_by_endpoint: dict[str, int]  # of one PBX
+    cpu_s_per_hour_total: float  # 20 PBXs, harness subtracted
+    cpu_s_harness: float  # the same hour with no entries
+
+    @property
+    def cpu_s_per_pbx_hour(self) -> float:
+        """CPU seconds per PBX per hour."""
+        return self.cpu_s_per_hour_total / self.pbxs
+
+
+@dataclass(slots=True)
+class SpreadResults:
+    """When the PBXs' heartbeats arrive, in real time, with a short interval."""
+
+    pbxs: int
+    interval_s: float
+    intervals: int
+    bursts: list[tuple[int, float]]  # (heartbeats, width in ms) per heartbeat round
+    heartbeats_per_pbx: list[int]
+    first_round_ms: list[float]  # offsets of the first full round's heartbeats
+    busiest_half_second: int  # most heartbeats within any 0.5 s
+
+    @property
+    def max_width_ms(self) -> float:
+        """Widest round: from the first to the last PBX's heartbeat."""
+        return max((width for _, width in self.bursts), default=0.0)
+
+    @property
+    def median_width_ms(self) -> float:
+        """Median width of a heartbeat round."""
+        return median([width for _, width in self.bursts])
+
+    @property
+    def even_gap_ms(self) -> float:
+        """The gap between PBXs if they were spread evenly over the interval."""
+        return self.interval_s * 1000 / self.pbxs
+
+
+async def measure_single_setup(
+    hass: HomeAssistant, ha_port: int, repeats: int, first_index: int
+) -> SetupResults:
+    """Set up one entry ``repeats`` times (removing it after each); time each."""
+    times: list[float] = []
+    requests: Counter[str] = Counter()
+    for index in range(repeats):
+        pbx = make_pbx(first_index + index)
+        await pbx.start()
+        try:
+            entry = make_entry(pbx, ha_port)
+            elapsed = time_it()
+            await hass.config_entries.async_add(entry)
+            await hass.async_block_till_done()
+            times.append(elapsed() * 1000)
+            if entry.state is not ConfigEntryState.LOADED:
+                raise RuntimeError(f"entry did not load: {entry.state}")
+            requests = requests_seen(pbx)
+            await hass.config_entries.async_remove(entry.entry_id)
+            await hass.async_block_till_done()
+        finally:
+            await pbx.stop()
+    return SetupResults(
+        single_cold_ms=times[0],
+        single_warm_ms=times[1:],
+        single_requests=dict(requests),
+        fleet_pbxs=0,
+        fleet_total_s=0.0,
+        fleet_requests_min=0,
+        fleet_requests_max=0,
+        fleet_requests={},
+        fleet_loaded=0,
+    )
+
+
+async def start_fleet(count: int, first_index: int) -> list[BenchPBX]:
+    """Start ``count`` PBXs with distinct serials on loopback."""
+    pbxs = [make_pbx(first_index + index) for index in range(count)]
+    await asyncio.gather(*(pbx.start() for pbx in pbxs))
+    return pbxs
+
+
+async def set_up_fleet(
+    hass: HomeAssistant,
+    ha_port: int,
+    pbxs: list[BenchPBX],
+    results: SetupResults,
+    heartbeat_interval: int | None = None,
+) -> list[Entry]:
+    """Add one entry per PBX at once (as Home Assistant does at start); time it."""
+    before = [requests_seen(pbx) for pbx in pbxs]
+    entries = [
+        Entry(make_entry(pbx, ha_port, heartbeat_interval=heartbeat_interval), pbx)
+        for pbx in pbxs
+    ]
+    elapsed = time_it()
+    await asyncio.gather(*(hass.config_entries.async_add(e.entry) for e in entries))
+    await hass.async_block_till_done()
+    results.fleet_total_s = elapsed()
+    seen = [
+        requests_seen(pbx) - previous
+        for pbx, previous in zip(pbxs, before, strict=True)
+    ]
+    totals = [seen_one.total() for seen_one in seen]
+    results.fleet_pbxs = len(pbxs)
+    results.fleet_requests_min = min(totals)
+    results.fleet_requests_max = max(totals)
+    results.fleet_requests = dict(seen[totals.index(max(totals))])
+    results.fleet_loaded = sum(
+        e.entry.state is ConfigEntryState.LOADED for e in entries
+    )
+    return entries
+
+
+def _fire_due_timers(hass: HomeAssistant, seconds_ahead: float) -> None:
+    """Run every loop timer due within ``seconds_ahead`` now (async_fire_time_changed)."""
+    utc = dt_util.utcnow() + timedelta(seconds=seconds_ahead)
+    timestamp = utc.timestamp()
+    for handle in list(get_scheduled_timer_handles(hass.loop)):
+        if not isinstance(handle, asyncio.TimerHandle) or handle.cancelled():
+            continue
+        due_in = handle.when() - (hass.loop.time() + _MONOTONIC_RESOLUTION)
+        if seconds_ahead >= due_in:
+            with (
+                patch.object(event_helper, "time_tracker_utcnow", return_value=utc),
+                patch.object(
+                    event_helper, "time_tracker_timestamp", return_value=timestamp
+                ),
+            ):
+                handle._run()  # noqa: SLF001
+                handle.cancel()
+
+
+@contextlib.contextmanager
+def _shifted_clock(offset: list[float]) -> Iterator[None]:
+    """Make dt_util.utcnow run ``offset[0]`` seconds ahead of the real clock."""
+    real_utcnow = dt_util.utcnow
+
+    def _utcnow() -> datetime:
+        return real_utcnow() + timedelta(seconds=offset[0])
+
+    with patch.object(dt_util, "utcnow", _utcnow):
+        yield
+
+
+async def simulated_hour(
+    hass: HomeAssistant, pbxs: list[BenchPBX], interval: int
+) -> tuple[float, list[Counter[str]]]:
+    """Move HA's clock (and the PBXs') through one hour in heartbeat-interval steps.
+
+    Return the process CPU seconds it took and the requests each PBX saw.
+    """
+    before = [requests_seen(pbx) for pbx in pbxs]
+    offset = [0.0]
+    steps = 3600 // interval
+    cpu = time.process_time()
+    with _shifted_clock(offset):
+        for _ in range(steps):
+            offset[0] += interval
+            for pbx in pbxs:
+                pbx.clock.advance(interval)
+            _fire_due_timers(hass, interval + _TIMER_SLACK)
+            await hass.async_block_till_done(wait_background_tasks=True)
+    cpu = time.process_time() - cpu
+    after = [requests_seen(pbx) for pbx in pbxs]
+    return cpu, [a - b for a, b in zip(after, before, strict=True)]
+
+
+async def measure_idle(
+    hass: HomeAssistant, pbxs: list[BenchPBX], harness_cpu: float
+) -> IdleResults:
+    """One simulated hour with every entry loaded at the default heartbeat interval."""
+    interval = DEFAULT_HEARTBEAT_INTERVAL
+    cpu, seen = await simulated_hour(hass, pbxs, interval)
+    totals = [counter.total() for counter in seen]
+    return IdleResults(
+        pbxs=len(pbxs),
+        heartbeat_interval=interval,
+        requests_per_pbx_hour_min=min(totals),
+        requests_per_pbx_hour_max=max(totals),
+        requests_by_endpoint=dict(seen[0]),
+        cpu_s_per_hour_total=max(0.0, cpu - harness_cpu),
+        cpu_s_harness=harness_cpu,
+    )
+
+
+async def set_heartbeat_interval(
+    hass: HomeAssistant, entries: list[Entry], interval: int
+) -> None:
+    """Change the entries' heartbeat interval and reload them all at once."""
+    for entry in entries:
+        hass.config_entries.async_update_entry(
+            entry.entry,
+            options={**entry.entry.options, CONF_HEARTBEAT_INTERVAL: interval},
+        )
+    await asyncio.gather(
+        *(hass.config_entries.async_reload(e.entry.entry_id) for e in entries)
+    )
+    await hass.async_block_till_done()
+
+
+async def measure_spread(
+    entries: list[Entry], interval: int, intervals: int
+) -> SpreadResults:
+    """Note when heartbeats arrive at the PBXs, in real time, for a few intervals."""
+    for entry in entries:
+        entry.pbx.heartbeat_times.clear()
+    await asyncio.sleep(interval * intervals + _TIMER_SLACK + 0.2)
+    times = sorted(t for entry in entries for t in entry.pbx.heartbeat_times)
+    # A round is a run of heartbeats with gaps shorter than half an interval.
+    bursts: list[tuple[int, float]] = []
+    start = previous = times[0] if times else 0.0
+    count = 0
+    for moment in times:
+        if moment - previous > interval / 2:
+            bursts.append((count, (previous - start) * 1000))
+            start, count = moment, 0
+        count += 1
+        previous = moment
+    if count:
+        bursts.append((count, (previous - start) * 1000))
+    first_round: list[float] = []
+    if bursts:
+        first = times[: bursts[0][0]]
+        first_round = [(moment - first[0]) * 1000 for moment in first]
+    busiest = max(
+        (
+            bisect.bisect_right(times, moment + 0.5) - index
+            for index, moment in enumerate(times)
+        ),
+        default=0,
+    )
+    return SpreadResults(
+        pbxs=len(entries),
+        interval_s=interval,
+        intervals=intervals,
+        bursts=bursts,
+        heartbeats_per_pbx=[len(e.pbx.heartbeat_times) for e in entries],
+        first_round_ms=first_round,
+        busiest_half_second=busiest,
+    )

@@ -1,0 +1,199 @@
+"""An in-process Home Assistant serving real HTTP on loopback, and simulated PBXs for it.
+
+Home Assistant is built the way its bootstrap does (registries on a temporary config
+folder, core config, then http, network and webhook) but without configuration.yaml,
+the frontend or the recorder. Its HTTP server listens on a free loopback port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import logging
+from pathlib import Path
+import socket
+import time
+from types import MappingProxyType
+from typing import Any
+
+from aiohttp import web
+from homeassistant import bootstrap, config_entries, core_config, loader
+from homeassistant.components import webhook
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+    CONF_WEBHOOK_ID,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+
+# Imported before Home Assistant looks for custom integrations, so that it finds ours.
+import custom_components.yeastar_s_series  # noqa: F401
+from custom_components.yeastar_s_series import YeastarConfigEntry
+from custom_components.yeastar_s_series.api import ApiVersion, hash_password
+from custom_components.yeastar_s_series.const import (
+    CONF_API_VERSION,
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_PASSWORD_HASH,
+    DOMAIN,
+)
+from simulator import SimulatedPBX
+from simulator.pbx import Json, SimSession
+
+PASSWORD = "bench-Pa55word"
+BASELINE_WEBHOOK_ID = "bench0baseline0webhook0000000000"
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """Return a TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def quiet_logging() -> None:
+    """Keep warnings, but not the custom-integration and zlib notices of every start."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for name in ("homeassistant.loader", "aiohttp_fast_zlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+async def start_home_assistant(config_dir: Path) -> tuple[HomeAssistant, int]:
+    """Start Home Assistant with http, network and webhook; return it and its HTTP port."""
+    hass = HomeAssistant(str(config_dir))
+    loader.async_setup(hass)
+    hass.config.skip_pip = True
+    hass.config_entries = config_entries.ConfigEntries(hass, {})
+    await loader.async_get_custom_components(hass)
+    if not await bootstrap.async_load_base_functionality(hass):
+        raise RuntimeError("Home Assistant's registries did not load")
+    await core_config.async_process_ha_core_config(hass, {})
+    port = free_port()
+    http_config = {"http": {"server_host": [LOOPBACK], "server_port": port}}
+    if not await async_setup_component(hass, "http", http_config):
+        raise RuntimeError("http did not set up")
+    for domain in ("network", "webhook"):
+        if not await async_setup_component(hass, domain, {}):
+            raise RuntimeError(f"{domain} did not set up")
+    await hass.async_start()
+    return hass, port
+
+
+def register_baseline(hass: HomeAssistant) -> None:
+    """Register the baseline: a webhook whose handler does nothing but answer 200."""
+
+    async def _handle(
+        hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        return web.Response(status=200)
+
+    # Same options as the integration's webhook, so the webhook view checks the same.
+    webhook.async_register(
+        hass,
+        "bench",
+        "Baseline",
+        BASELINE_WEBHOOK_ID,
+        _handle,
+        local_only=True,
+        allowed_methods=["POST"],
+    )
+
+
+def webhook_url(port: int, webhook_id: str) -> str:
+    """Return the URL a PBX posts its reports to."""
+    return f"http://{LOOPBACK}:{port}/api/webhook/{webhook_id}"
+
+
+class BenchPBX(SimulatedPBX):
+    """A simulated PBX that also notes when each heartbeat arrives (monotonic clock)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Configure the PBX like SimulatedPBX."""
+        super().__init__(**kwargs)
+        self.heartbeat_times: list[float] = []
+
+    def _heartbeat(self, session: SimSession, body: Json) -> Json:
+        self.heartbeat_times.append(time.monotonic())
+        return super()._heartbeat(session, body)
+
+
+def bench_serial(index: int) -> str:
+    """Return a distinct serial number for the index-th PBX."""
+    return f"3693648{index:05d}"
+
+
+def make_pbx(index: int) -> BenchPBX:
+    """Make a PBX with the default extensions, for a free loopback port."""
+    return BenchPBX(password=PASSWORD, serial=bench_serial(index), host=LOOPBACK)
+
+
+@dataclass(slots=True)
+class Entry:
+    """A config entry of the integration and the PBX it talks to."""
+
+    entry: YeastarConfigEntry
+    pbx: BenchPBX
+    webhook_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Remember the webhook id."""
+        self.webhook_id = self.entry.data[CONF_WEBHOOK_ID]
+
+
+def make_entry(
+    pbx: SimulatedPBX, ha_port: int, *, heartbeat_interval: int | None = None
+) -> YeastarConfigEntry:
+    """Make a config entry as the config flow stores it; reports go to loopback."""
+    options: dict[str, Any] = {
+        CONF_CALLBACK_HOST: LOOPBACK,
+        CONF_CALLBACK_PORT: ha_port,
+    }
+    if heartbeat_interval is not None:
+        options[CONF_HEARTBEAT_INTERVAL] = heartbeat_interval
+    entry: YeastarConfigEntry = config_entries.ConfigEntry(
+        data={
+            CONF_HOST: pbx.host,
+            CONF_PORT: pbx.port,
+            CONF_SSL: False,
+            CONF_VERIFY_SSL: False,
+            CONF_API_VERSION: ApiVersion.V2_0_0.value,
+            CONF_USERNAME: "api",
+            CONF_PASSWORD_HASH: hash_password(PASSWORD),
+            CONF_WEBHOOK_ID: webhook.async_generate_id(),
+        },
+        discovery_keys=MappingProxyType({}),
+        domain=DOMAIN,
+        minor_version=1,
+        options=options,
+        source=config_entries.SOURCE_USER,
+        subentries_data=None,
+        title=f"{pbx.model} ({pbx.serial})",
+        unique_id=pbx.serial,
+        version=1,
+    )
+    return entry
+
+
+def call_entity_id(hass: HomeAssistant, entry: YeastarConfigEntry) -> str:
+    """Return the entity id of an entry's call event entity (event.*_calls)."""
+    registry = er.async_get(hass)
+    for item in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if item.domain == "event":
+            return item.entity_id
+    raise LookupError(f"no call event entity for {entry.title}")
+
+
+def time_it() -> Callable[[], float]:
+    """Start a stopwatch; calling the result returns the seconds since."""
+    start = time.perf_counter()
+    return lambda: time.perf_counter() - start

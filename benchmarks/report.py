@@ -1,0 +1,249 @@
+"""The results as a markdown section, and recording it in docs/performance.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .stats import median
+
+if TYPE_CHECKING:
+    from .cli import Results
+    from .report_load import GcPauses, LatencySet, ReportResults
+    from .stats import Percentiles
+
+# Sections of runs go right below this line of docs/performance.md, newest first.
+MARKER = "<!-- benchmark results: newest first, added by scripts/bench --write -->"
+
+
+@dataclass(slots=True, frozen=True)
+class Target:
+    """One of the issue's targets."""
+
+    name: str
+    measured: str
+    passed: bool
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _pct(p: Percentiles) -> str:
+    return f"{_ms(p.p50)} / {_ms(p.p99)} / {_ms(p.max)}"
+
+
+def _latency_rows(label: str, latencies: LatencySet) -> list[str]:
+    base = latencies.baseline_response
+    return [
+        (
+            f"| {label}: POST → 200 | {_pct(latencies.integration_response)} | {_pct(base)} "
+            f"| p99 × {latencies.integration_response.p99 / base.p99:.2f} |"
+        ),
+        f"| {label}: POST → `yeastar_s_series_event` | {_pct(latencies.integration_event)} | — | — |",
+        f"| {label}: POST → `event.*_calls` state change | {_pct(latencies.integration_state)} | — | — |",
+    ]
+
+
+def render_markdown(results: Results) -> str:
+    """One run as a markdown section (heading with the date)."""
+    m = results.machine
+    r = results.reports
+    mem = results.memory
+    s = results.setup
+    idle = results.idle
+    spread = results.spread
+    minutes, seconds = divmod(round(results.duration_s), 60)
+    lines = [
+        f"## {results.date}",
+        "",
+        f"- Command: `{results.command}` (took {minutes} min {seconds} s)",
+        (
+            f"- Machine: {m.nproc} CPUs ({m.cpu}), {m.ram_gib:.1f} GiB RAM, "
+            f"Python {m.python}, Home Assistant {m.home_assistant}; 1-minute load average "
+            f"{m.load_before:.1f} at the start, {m.load_after:.1f} at the end (other work "
+            "on the machine shows here)"
+        ),
+        "",
+        "### Targets",
+        "",
+        "| Target | Measured | Result |",
+        "|---|---|---|",
+        *(
+            f"| {t.name} | {t.measured} | {'PASS' if t.passed else 'FAIL'} |"
+            for t in results.targets
+        ),
+        "",
+        "### Reports: throughput and latency",
+        "",
+        (
+            f"{r.reports:,} reports per side in {r.rounds} alternating rounds over "
+            f"{r.concurrency} keep-alive connections (1 in 100 re-sent); rates are medians of "
+            "the rounds, the ratio is the median of the rounds' ratios. Latencies in ms "
+            "(p50 / p99 / max), pooled over the rounds."
+        ),
+        "",
+        "| | Integration | Baseline | Ratio |",
+        "|---|---|---|---|",
+        (
+            f"| Reports per second (saturated) | {r.integration_rate:,.0f} | "
+            f"{r.baseline_rate:,.0f} | {r.rate_ratio:.2f} (integration ÷ baseline) |"
+        ),
+        (
+            f"| Rounds (reports per second) | {', '.join(f'{x:,.0f}' for x in r.integration_rates)} "
+            f"| {', '.join(f'{x:,.0f}' for x in r.baseline_rates)} | |"
+        ),
+        (
+            f"| Home Assistant's CPU per request (µs, median of the rounds) | "
+            f"{median(r.integration_cpu_us):.0f} | {median(r.baseline_cpu_us):.0f} | "
+            f"{r.cpu_ratio:.2f} (baseline ÷ integration) |"
+        ),
+        *_latency_rows("Saturated", r.saturated),
+        *_latency_rows(
+            f"Paced, {r.paced_rate:,.0f}/s ({r.paced_reports:,} reports)", r.paced
+        ),
+        "",
+        (
+            f"Added latency (the later of the integration's 200 and its state change, "
+            f"minus the baseline's 200): p99 paced {r.paced.added_p99_ms:+.2f} ms, saturated "
+            f"{r.saturated.added_p99_ms:+.2f} ms; p50 paced {r.paced.added_p50_ms:+.2f} ms, "
+            f"saturated {r.saturated.added_p50_ms:+.2f} ms. Delivery: {r.delivery.reports:,} unique "
+            f"reports, {r.delivery.events_missing} missing, {r.delivery.events_repeated} "
+            f"fired twice, {r.delivery.duplicates_dropped} of {r.delivery.resends} re-sent "
+            f"copies dropped, {r.delivery.non_200} answers other than 200."
+        ),
+        "",
+        _gc_line(r),
+        "",
+        "### Memory",
+        "",
+        "| Reports | Warm-up | RSS before | RSS after | Growth | Growth over the 2nd half |",
+        "|---|---|---|---|---|---|",
+        (
+            f"| {mem.reports:,} | {mem.warmup:,} | {mem.rss_before_mb:.1f} MB | "
+            f"{mem.rss_after_mb:.1f} MB | {mem.growth_mb:+.1f} MB | "
+            f"{mem.second_half_growth_mb:+.1f} MB |"
+        ),
+        "",
+        f"RSS at {len(mem.samples)} even steps through the reports: "
+        + ", ".join(f"{rss:.1f}" for _, rss in mem.samples)
+        + " MB.",
+        "",
+        "### Set-up",
+        "",
+        "| | Value |",
+        "|---|---|",
+        (
+            f"| One entry, the first (also sets up the integration and its platforms) | "
+            f"{s.single_cold_ms:.0f} ms |"
+        ),
+        (
+            f"| One entry, warm (median of {len(s.single_warm_ms)}) | "
+            f"{s.single_warm_median_ms:.0f} ms |"
+        ),
+        f"| Requests the PBX saw for one set-up | {_requests(s.single_requests)} |",
+        (
+            f"| {s.fleet_pbxs} entries at once, total | {s.fleet_total_s:.2f} s "
+            f"({s.fleet_loaded} loaded) |"
+        ),
+        (
+            f"| Requests per PBX during that set-up | min {s.fleet_requests_min}, max "
+            f"{s.fleet_requests_max} ({_requests(s.fleet_requests)}) |"
+        ),
+        "",
+        "### Idle cost per PBX",
+        "",
+        (
+            f"One hour of Home Assistant's clock (and the PBXs') simulated in "
+            f"{idle.heartbeat_interval} s steps with `async_fire_time_changed`'s method, "
+            f"{idle.pbxs} PBXs at the default heartbeat interval. CPU is the process's, "
+            f"minus the same simulated hour without entries ({idle.cpu_s_harness:.2f} s); "
+            "the simulated PBXs run in the same process, so it includes their side of "
+            "each request (an upper bound)."
+        ),
+        "",
+        "| | Per PBX per hour |",
+        "|---|---|",
+        (
+            f"| Requests | {_span(idle.requests_per_pbx_hour_min, idle.requests_per_pbx_hour_max)} "
+            f"({_requests(idle.requests_by_endpoint)}) |"
+        ),
+        f"| CPU | {idle.cpu_s_per_pbx_hour:.3f} s |",
+        "",
+        "### Heartbeat spread",
+        "",
+        (
+            f"The {spread.pbxs} entries above were set up at once with a "
+            f"{spread.interval_s:g} s heartbeat (below the 15 s the options allow, to see "
+            f"several rounds quickly: the scheduling does not depend on the interval) and "
+            f"watched for {spread.intervals} intervals in real time, at the PBXs."
+        ),
+        "",
+        (
+            f"- Rounds seen: {len(spread.bursts)}; heartbeats per round: "
+            f"{', '.join(str(n) for n, _ in spread.bursts)}."
+        ),
+        (
+            f"- First to last heartbeat of a round: median {spread.median_width_ms:.0f} ms, "
+            f"max {spread.max_width_ms:.0f} ms; evenly spread, consecutive PBXs would be "
+            f"{spread.even_gap_ms:.0f} ms apart. Busiest 0.5 s: "
+            f"{spread.busiest_half_second} heartbeats."
+        ),
+        "- First round, ms after its first heartbeat: "
+        + ", ".join(f"{offset:.0f}" for offset in spread.first_round_ms)
+        + ".",
+        f"- {_spread_verdict(results)}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _gc_line(r: ReportResults) -> str:
+    def _one(pauses: GcPauses) -> str:
+        gen0, gen1, gen2 = pauses.by_generation
+        return (
+            f"{gen0 + gen1 + gen2} collections (generations 0/1/2: {gen0}/{gen1}/{gen2}), "
+            f"{pauses.total_ms:.0f} ms in all, longest {pauses.longest_ms:.0f} ms"
+        )
+
+    return (
+        "Garbage collector during the timed batches (a full collection runs before each "
+        f"batch, untimed): integration {_one(r.gc_integration)}; baseline "
+        f"{_one(r.gc_baseline)}."
+    )
+
+
+def _requests(counter: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counter.items()))
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _spread_verdict(results: Results) -> str:
+    spread = results.spread
+    if not spread.bursts:
+        return "No heartbeats were seen."
+    width_s = spread.max_width_ms / 1000
+    share = width_s / spread.interval_s
+    if share < 0.5:
+        return (
+            f"Not spread: every round, all {spread.pbxs} heartbeats fall within "
+            f"{width_s:.2f} s of the {spread.interval_s:g} s interval. Home Assistant's "
+            "DataUpdateCoordinator schedules the next refresh at the whole second after "
+            "the last one plus a random 0.05–0.5 s, so entries set up in the same second "
+            "stay in step for good. Each PBX still gets one request per interval; only "
+            "Home Assistant sees them together (no storm at any PBX)."
+        )
+    return f"Spread over {width_s:.1f} s of the {spread.interval_s:g} s interval."
+
+
+def write_performance_doc(path: Path, section: str) -> None:
+    """Insert the section below the marker of docs/performance.md (newest first)."""
+    text = path.read_text() if path.exists() else ""
+    if MARKER not in text:
+        raise ValueError(f"{path} has no marker line: {MARKER}")
+    head, tail = text.split(MARKER, 1)
+    path.write_text(f"{head}{MARKER}\n\n{section.rstrip()}\n{tail.rstrip()}\n")

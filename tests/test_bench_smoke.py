@@ -1,0 +1,101 @@
+"""The benchmark (scripts/bench) still runs: every phase with tiny numbers, in < 30 s.
+
+It runs as a subprocess, as scripts/bench runs it: it starts its own Home Assistant,
+event loop and load generator, which must not mix with the test's.
+"""
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+from benchmarks.report import MARKER, write_performance_doc
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
+    """50 reports, 2 PBXs: the results have every figure, each report arrived once."""
+    results_file = tmp_path / "results.json"
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--reports=50",
+        "--rounds=2",
+        "--paced-rate=500",
+        "--memory-reports=200",
+        "--memory-samples=2",
+        "--pbxs=2",
+        "--setup-repeats=2",
+        "--spread-interval=1",
+        "--spread-intervals=2",
+        f"--json={results_file}",
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "### Targets" in done.stdout
+    results = json.loads(results_file.read_text())
+
+    reports = results["reports"]
+    assert reports["reports"] == 50
+    assert len(reports["integration_rates"]) == len(reports["baseline_rates"]) == 2
+    assert reports["integration_rate"] > 0
+    assert reports["baseline_rate"] > 0
+    assert reports["rate_ratio"] > 0
+    assert reports["cpu_ratio"] > 0
+    for phase in ("saturated", "paced"):
+        for end_point in (
+            "integration_event",
+            "integration_state",
+            "integration_response",
+            "baseline_response",
+        ):
+            latency = reports[phase][end_point]
+            assert latency["count"] > 0
+            assert 0 <= latency["p50"] <= latency["p99"] <= latency["max"]
+    delivery = reports["delivery"]
+    assert reports["exactly_once"], delivery
+    # Warm-up, saturated and paced batches: every unique report fired exactly once,
+    # and the re-sent copies were dropped.
+    assert delivery["reports"] >= 50
+    assert delivery["events_missing"] == delivery["events_repeated"] == 0
+    assert delivery["duplicates_dropped"] == delivery["resends"] > 0
+
+    memory = results["memory"]
+    assert memory["reports"] == 200
+    assert memory["exactly_once"], memory["delivery"]
+    assert len(memory["samples"]) == 2
+
+    setup = results["setup"]
+    assert setup["fleet_pbxs"] == setup["fleet_loaded"] == 2
+    assert setup["fleet_requests_min"] > 0
+    assert setup["single_cold_ms"] > 0
+    assert len(setup["single_warm_ms"]) == 1
+
+    idle = results["idle"]
+    # 60 heartbeats an hour at the default 60 s, plus the extension list re-reads.
+    assert idle["requests_per_pbx_hour_min"] >= 60
+    assert idle["requests_by_endpoint"]["heartbeat"] == 60
+    assert idle["cpu_s_per_pbx_hour"] >= 0
+
+    spread = results["spread"]
+    assert spread["pbxs"] == 2
+    assert sum(n for n, _ in spread["bursts"]) == sum(spread["heartbeats_per_pbx"])
+    assert min(spread["heartbeats_per_pbx"]) >= 1
+
+    assert {target["name"] for target in results["targets"]} >= {
+        "Every report delivered exactly once"
+    }
+
+
+def test_results_go_below_the_marker(tmp_path: Path) -> None:
+    """--write puts the newest run first, below the intro, and keeps older runs."""
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\nIntro.\n\n{MARKER}\n\n## Older run\n")
+    write_performance_doc(doc, "## Newer run\n\nTable.\n")
+    text = doc.read_text()
+    assert text.index("Intro.") < text.index(MARKER) < text.index("## Newer run")
+    assert text.index("## Newer run") < text.index("## Older run")
