@@ -14,18 +14,21 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import YeastarConfigEntry
 from .api import ExtensionStatus, Report
-from .const import ConnectionState, signal_extension, signal_report
+from .const import LOGGER, ConnectionState, signal_extension, signal_report
 from .coordinator import YeastarCoordinator
 from .entity import YeastarEntity, YeastarExtensionEntity
 from .reports import ReportReceiver
 
 # Entities only read what the coordinator and the webhook already hold.
 PARALLEL_UPDATES = 0
+# Seconds between two state writes of the report counters.
+REPORT_SENSOR_COOLDOWN = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,8 +167,21 @@ class YeastarReportSensor(YeastarEntity, SensorEntity):
         return self.entity_description.value_fn(self._receiver)
 
     async def async_added_to_hass(self) -> None:
-        """Update on every accepted report."""
+        """Update after accepted reports, at most once per cooldown.
+
+        A busy PBX sends several reports a second; a state (and a recorder row) for
+        each would cost more than the report itself. The first report of a quiet
+        spell shows at once, the last of a burst when the cooldown ends.
+        """
         await super().async_added_to_hass()
+        self._writer = Debouncer(
+            self.hass,
+            LOGGER,
+            cooldown=REPORT_SENSOR_COOLDOWN,
+            immediate=True,
+            function=self.async_write_ha_state,
+        )
+        self.async_on_remove(self._writer.async_shutdown)
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
@@ -176,8 +192,8 @@ class YeastarReportSensor(YeastarEntity, SensorEntity):
 
     @callback
     def _async_report_received(self, _report: Report) -> None:
-        """Show the new counters."""
-        self.async_write_ha_state()
+        """Show the new counters, now or when the cooldown ends."""
+        self._writer.async_schedule_call()
 
 
 class YeastarExtensionStatusSensor(YeastarExtensionEntity, SensorEntity):

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.yeastar_s_series.api import ApiVersion
 from custom_components.yeastar_s_series.const import EVENT_YEASTAR, MAX_REPORT_SIZE
+from custom_components.yeastar_s_series.sensor import REPORT_SENSOR_COOLDOWN
 from simulator import Scenario, SimulatedPBX
 
 from .conftest import SERIAL, WEBHOOK_ID, entry_data, setup_entry
@@ -27,6 +28,7 @@ type Post = Callable[[bytes | str], Awaitable[int]]
 
 CALL_ENTITY = "event.yeastar_s100_calls"
 FRONT_DESK = "sensor.front_desk_1001_status"
+REPORTS_RECEIVED = "sensor.yeastar_s100_reports_received"
 
 # The documents' own examples (yeastar-s-series-api.md), with this PBX's serial.
 DOC_V2_CALLSTATUS = (
@@ -339,3 +341,36 @@ async def test_new_and_removed_extensions(
     )
     assert hass.states.get("sensor.kitchen_1002_status") is None
     assert entity_registry.async_get("sensor.kitchen_1002_status") is None
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_report_counters_write_at_most_once_per_cooldown(
+    hass: HomeAssistant, loaded: MockConfigEntry, post: Post
+) -> None:
+    """A burst of reports shows on the counters at once and after the cooldown, not per report."""
+    writes: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: (
+            writes.append(event.data["new_state"].state)
+            if event.data["entity_id"] == REPORTS_RECEIVED
+            else None
+        ),
+    )
+    for number in range(10):
+        body = {
+            "event": "ExtensionStatus",
+            "extension": "1001",
+            "status": "Busy",
+            "n": number,
+        }
+        assert await post(json.dumps({**body, "sn": SERIAL})) == 200
+    await hass.async_block_till_done()
+    assert writes == ["1"]  # the first report of the burst, at once
+
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=REPORT_SENSOR_COOLDOWN + 1)
+    )
+    await hass.async_block_till_done()
+
+    assert writes == ["1", "10"]  # the rest of the burst, in one write
