@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.components.event import (
     ATTR_EVENT_TYPE,
@@ -28,7 +28,6 @@ from .api import Report
 from .const import signal_report
 from .coordinator import YeastarCoordinator
 from .entity import YeastarEntity
-from .reports import report_event_data
 
 PARALLEL_UPDATES = 0
 
@@ -129,14 +128,12 @@ class YeastarCallEvent(YeastarEntity, EventEntity):
         )
 
     @callback
-    def _async_handle_report(self, report: Report) -> None:
-        """Trigger the event a call report stands for."""
+    def _async_handle_report(self, report: Report, data: dict[str, Any]) -> None:
+        """Trigger the event a call report stands for, with the bus event's data."""
         if (event_type := call_event_type(report)) is None:
             return
         attributes = {
-            key: value
-            for key, value in report_event_data(report).items()
-            if key not in _HIDDEN_FIELDS
+            key: value for key, value in data.items() if key not in _HIDDEN_FIELDS
         }
         self._trigger_event(event_type, attributes)
         self.async_write_ha_state()

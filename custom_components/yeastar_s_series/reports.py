@@ -184,7 +184,8 @@ class ReportReceiver:
                 "device_id": self.coordinator.device_id,
             },
         )
-        async_dispatcher_send(self.hass, signal_report(entry_id), report)
+        # The event data goes along, so the call event entity need not build it again.
+        async_dispatcher_send(self.hass, signal_report(entry_id), report, data)
         if report.name == "ExtensionStatus":
             number = report.fields.get("extension")
             status = ExtensionStatus.parse(report.fields.get("status"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -191,7 +192,7 @@ class YeastarReportSensor(YeastarEntity, SensorEntity):
         )
 
     @callback
-    def _async_report_received(self, _report: Report) -> None:
+    def _async_report_received(self, _report: Report, _data: dict[str, Any]) -> None:
         """Show the new counters, now or when the cooldown ends."""
         self._writer.async_schedule_call()
 
