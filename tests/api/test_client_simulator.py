@@ -27,11 +27,9 @@ from custom_components.yeastar_s_series.api import (
     hash_password,
 )
 from simulator import SimulatedPBX
+from simulator.pbx import LOCKOUT_SECONDS
 
-PASSWORD = "secret"
-PASSWORD_HASH = hash_password(PASSWORD)
-TARGET = ReportTarget("127.0.0.1", 8260, "yeastar/report")
-LOCKOUT_SECONDS = 600
+from .common import PASSWORD, PASSWORD_HASH, TARGET
 
 
 def client_for(

@@ -10,7 +10,6 @@ import aiohttp
 import pytest
 
 from custom_components.yeastar_s_series.api import (
-    ReportTarget,
     YeastarCertificateChangedError,
     YeastarClient,
     YeastarConnectionError,
@@ -22,8 +21,7 @@ from custom_components.yeastar_s_series.api import (
 )
 from simulator import SimCertificate, SimulatedPBX, generate_certificate
 
-PASSWORD = "secret"
-TARGET = ReportTarget("127.0.0.1", 8260, "report")
+from .common import PASSWORD, TARGET
 
 
 @pytest.fixture(scope="module")

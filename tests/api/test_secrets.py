@@ -11,7 +11,6 @@ import aiohttp
 import pytest
 
 from custom_components.yeastar_s_series.api import (
-    ReportTarget,
     YeastarClient,
     YeastarError,
     detect_api_version,
@@ -19,9 +18,7 @@ from custom_components.yeastar_s_series.api import (
 )
 from simulator import SimulatedPBX, generate_certificate
 
-PASSWORD = "secret"
-PASSWORD_HASH = hash_password(PASSWORD)
-TARGET = ReportTarget("127.0.0.1", 8260, "report")
+from .common import PASSWORD, PASSWORD_HASH, TARGET
 
 
 def exception_chain(error: BaseException) -> Iterator[BaseException]:
