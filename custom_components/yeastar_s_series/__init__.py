@@ -93,6 +93,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
         configuration_url=coordinator.client.base_url,
     )
     coordinator.device_id = pbx.id
+    coordinator.async_offset_heartbeats()
 
     async def _async_unregister_and_logout(_: Event | None = None) -> None:
         webhook.async_unregister(hass, webhook_id)

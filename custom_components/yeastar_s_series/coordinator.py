@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.const import CONF_USERNAME
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -266,6 +267,36 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                 device_registry.async_update_device(
                     device.id, remove_config_entry_id=self.config_entry.entry_id
                 )
+
+    @callback
+    def async_offset_heartbeats(self) -> None:
+        """Give this PBX its own share of the heartbeat interval.
+
+        The coordinator keeps the phase of its first refresh, so the PBXs that Home
+        Assistant sets up together when it starts would send their heartbeats in the
+        same second, every interval, for good. The entry's place among the loaded
+        entries picks its share; one heartbeat there moves its schedule for good.
+        """
+        entry = self.config_entry
+        if self.update_interval is None or entry.pref_disable_polling:
+            return
+        entry_ids = [
+            other.entry_id
+            for other in self.hass.config_entries.async_entries(
+                DOMAIN, include_ignore=False, include_disabled=False
+            )
+        ]
+        share = entry_ids.index(entry.entry_id) / len(entry_ids)
+        if share:
+            entry.async_on_unload(
+                async_call_later(
+                    self.hass, self.update_interval * share, self._async_heartbeat_now
+                )
+            )
+
+    async def _async_heartbeat_now(self, _now: datetime) -> None:
+        """Send a heartbeat now; the next ones follow at the interval from here."""
+        await self.async_request_refresh()
 
     def async_pbx_restarted(self) -> None:
         """Forget the token the PBX forgot when it rebooted, and log in again at once."""

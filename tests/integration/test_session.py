@@ -7,6 +7,7 @@ issues, flows) and what the PBX saw (logins, heartbeats, logouts).
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from datetime import timedelta
 import logging
 from typing import Any
@@ -15,9 +16,14 @@ import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import webhook
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
+from homeassistant.const import (
+    CONF_WEBHOOK_ID,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -373,6 +379,86 @@ async def test_forgotten_token_logs_in_again_once(
 
     await _heartbeats(hass, freezer, 5)
     assert pbx.stats.login_attempts == 2
+
+
+async def _set_up_together(
+    hass: HomeAssistant, stack: AsyncExitStack, ha_port: int, count: int
+) -> list[SimulatedPBX]:
+    """Start `count` PBXs and set up their entries at once, as Home Assistant's start does."""
+    pbxs = [
+        await stack.enter_async_context(
+            SimulatedPBX(password=PASSWORD, serial=f"36936483520{index}")
+        )
+        for index in range(count)
+    ]
+    for index, pbx in enumerate(pbxs):
+        MockConfigEntry(
+            domain=DOMAIN,
+            title=f"PBX {index}",
+            unique_id=pbx.serial,
+            data=entry_data(pbx, **{CONF_WEBHOOK_ID: f"{WEBHOOK_ID[:-1]}{index}"}),
+            options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
+            pref_disable_polling=index == 1 and count == 2,
+        ).add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await _settle(hass)
+    assert [pbx.stats.heartbeats for pbx in pbxs] == [1] * count
+    return pbxs
+
+
+async def _heartbeat_seconds(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbxs: list[SimulatedPBX],
+    intervals: int,
+) -> list[list[int]]:
+    """Move the clock a second at a time; say at which seconds each PBX got a heartbeat."""
+    seen: list[list[int]] = [[] for _ in pbxs]
+    for second in range(1, intervals * int(HEARTBEAT.total_seconds()) + 1):
+        counts = [pbx.stats.heartbeats for pbx in pbxs]
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass, dt_util.utcnow())
+        await _settle(hass)
+        for index, pbx in enumerate(pbxs):
+            if pbx.stats.heartbeats > counts[index]:
+                seen[index].append(second)
+    return seen
+
+
+async def test_pbxs_set_up_together_take_turns_to_heartbeat(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_port: int
+) -> None:
+    """Four PBXs set up as Home Assistant starts heartbeat a quarter interval apart.
+
+    Without the offset they would all heartbeat in the same second, every interval.
+    Each PBX still gets one heartbeat per interval.
+    """
+    async with AsyncExitStack() as stack:
+        pbxs = await _set_up_together(hass, stack, ha_port, 4)
+        seen = await _heartbeat_seconds(hass, freezer, pbxs, 2)
+
+    # The first entry keeps its phase; the others move by a quarter interval each
+    # (give or take the seconds the coordinator's whole-second schedule and the test
+    # clock's half-second tolerance drift by).
+    expected = [[60, 120], [15, 75], [30, 90], [45, 105]]
+    assert [len(seconds) for seconds in seen] == [2, 2, 2, 2]
+    assert all(
+        abs(second - want) <= 2
+        for seconds, wanted in zip(seen, expected, strict=True)
+        for second, want in zip(seconds, wanted, strict=True)
+    ), seen
+    assert all(pbx.stats.successful_logins == 1 for pbx in pbxs)
+
+
+async def test_no_offset_heartbeat_when_polling_is_disabled(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_port: int
+) -> None:
+    """An entry whose polling the user turned off gets no heartbeat to move its phase."""
+    async with AsyncExitStack() as stack:
+        pbxs = await _set_up_together(hass, stack, ha_port, 2)
+        seen = await _heartbeat_seconds(hass, freezer, pbxs, 1)
+
+    assert [len(seconds) for seconds in seen] == [1, 0]
 
 
 async def test_reboot_logs_in_again_without_waiting(
