@@ -20,7 +20,10 @@ from typing import Any
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant
 
-from custom_components.yeastar_s_series.const import DEFAULT_HEARTBEAT_INTERVAL
+from custom_components.yeastar_s_series.const import (
+    DEFAULT_HEARTBEAT_INTERVAL,
+    MIN_HEARTBEAT_INTERVAL,
+)
 
 from .fleet import (
     IdleResults,
@@ -124,9 +127,9 @@ class Results:
         data["setup"]["single_warm_median_ms"] = self.setup.single_warm_median_ms
         data["idle"]["cpu_s_per_pbx_hour"] = self.idle.cpu_s_per_pbx_hour
         data["spread"].update(
-            max_width_ms=self.spread.max_width_ms,
-            median_width_ms=self.spread.median_width_ms,
-            even_gap_ms=self.spread.even_gap_ms,
+            width_s=self.spread.width_s,
+            even_per_second=self.spread.even_per_second,
+            spread=self.spread.spread,
         )
         return data
 
@@ -177,11 +180,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--spread-interval",
         type=int,
-        default=5,
+        default=MIN_HEARTBEAT_INTERVAL,
         help="heartbeat interval (s) while watching the spread",
     )
     parser.add_argument(
-        "--spread-intervals", type=int, default=4, help="intervals to watch"
+        "--spread-intervals",
+        type=int,
+        default=2,
+        help="intervals to watch, after the one that sets the phases",
     )
     parser.add_argument(
         "--write", action="store_true", help=f"add the table to {DOC.relative_to(ROOT)}"
@@ -292,7 +298,8 @@ async def _phases(
             hass, port, pbxs, setup, heartbeat_interval=args.spread_interval
         )
         _say(
-            f"heartbeat spread: {args.spread_intervals} × {args.spread_interval} s in real time"
+            f"heartbeat spread: {args.spread_intervals + 1} × {args.spread_interval} s "
+            "in real time"
         )
         spread = await measure_spread(
             entries, args.spread_interval, args.spread_intervals

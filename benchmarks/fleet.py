@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import math
 import time
 from unittest.mock import patch
 
@@ -76,30 +77,29 @@ class IdleResults:
 
 @dataclass(slots=True)
 class SpreadResults:
-    """When the PBXs' heartbeats arrive, in real time, with a short interval."""
+    """When the PBXs' heartbeats arrive, in real time, once their phases are settled."""
 
     pbxs: int
     interval_s: float
-    intervals: int
-    bursts: list[tuple[int, float]]  # (heartbeats, width in ms) per heartbeat round
-    heartbeats_per_pbx: list[int]
-    first_round_ms: list[float]  # offsets of the first full round's heartbeats
-    busiest_half_second: int  # most heartbeats within any 0.5 s
+    intervals: int  # watched after the first interval (which moves the phases)
+    heartbeats_per_pbx: list[int]  # in the watched intervals
+    phases_s: list[float]  # when each heartbeat came in the first watched interval
+    busiest_second: int  # most heartbeats within any 1 s
 
     @property
-    def max_width_ms(self) -> float:
-        """Widest round: from the first to the last PBX's heartbeat."""
-        return max((width for _, width in self.bursts), default=0.0)
+    def width_s(self) -> float:
+        """From the first to the last PBX's heartbeat within an interval."""
+        return self.phases_s[-1] - self.phases_s[0] if self.phases_s else 0.0
 
     @property
-    def median_width_ms(self) -> float:
-        """Median width of a heartbeat round."""
-        return median([width for _, width in self.bursts])
+    def even_per_second(self) -> float:
+        """Heartbeats per second if the PBXs were spread evenly over the interval."""
+        return self.pbxs / self.interval_s
 
     @property
-    def even_gap_ms(self) -> float:
-        """The gap between PBXs if they were spread evenly over the interval."""
-        return self.interval_s * 1000 / self.pbxs
+    def spread(self) -> bool:
+        """No second busier than an even spread allows (rounded up, plus one)."""
+        return self.busiest_second <= math.ceil(self.even_per_second) + 1
 
 
 async def measure_single_setup(
@@ -266,30 +266,25 @@ async def set_heartbeat_interval(
 async def measure_spread(
     entries: list[Entry], interval: int, intervals: int
 ) -> SpreadResults:
-    """Note when heartbeats arrive at the PBXs, in real time, for a few intervals."""
+    """Note when heartbeats arrive at the PBXs, in real time, for a few intervals.
+
+    The first interval after set-up is skipped: it holds the heartbeats that give
+    each entry its phase.
+    """
+    await asyncio.sleep(interval + _TIMER_SLACK)
     for entry in entries:
         entry.pbx.heartbeat_times.clear()
-    await asyncio.sleep(interval * intervals + _TIMER_SLACK + 0.2)
-    times = sorted(t for entry in entries for t in entry.pbx.heartbeat_times)
-    # A round is a run of heartbeats with gaps shorter than half an interval.
-    bursts: list[tuple[int, float]] = []
-    start = previous = times[0] if times else 0.0
-    count = 0
-    for moment in times:
-        if moment - previous > interval / 2:
-            bursts.append((count, (previous - start) * 1000))
-            start, count = moment, 0
-        count += 1
-        previous = moment
-    if count:
-        bursts.append((count, (previous - start) * 1000))
-    first_round: list[float] = []
-    if bursts:
-        first = times[: bursts[0][0]]
-        first_round = [(moment - first[0]) * 1000 for moment in first]
+    window_start = time.monotonic()
+    window_end = window_start + interval * intervals
+    await asyncio.sleep(interval * intervals)
+    seen = [
+        [moment for moment in entry.pbx.heartbeat_times if moment < window_end]
+        for entry in entries
+    ]
+    times = sorted(moment for pbx_times in seen for moment in pbx_times)
     busiest = max(
         (
-            bisect.bisect_right(times, moment + 0.5) - index
+            bisect.bisect_left(times, moment + 1.0) - index
             for index, moment in enumerate(times)
         ),
         default=0,
@@ -298,8 +293,11 @@ async def measure_spread(
         pbxs=len(entries),
         interval_s=interval,
         intervals=intervals,
-        bursts=bursts,
-        heartbeats_per_pbx=[len(e.pbx.heartbeat_times) for e in entries],
-        first_round_ms=first_round,
-        busiest_half_second=busiest,
+        heartbeats_per_pbx=[len(pbx_times) for pbx_times in seen],
+        phases_s=[
+            moment - window_start
+            for moment in times
+            if moment < window_start + interval
+        ],
+        busiest_second=busiest,
     )

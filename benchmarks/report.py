@@ -175,23 +175,21 @@ def render_markdown(results: Results) -> str:
         "",
         (
             f"The {spread.pbxs} entries above were set up at once with a "
-            f"{spread.interval_s:g} s heartbeat (below the 15 s the options allow, to see "
-            f"several rounds quickly: the scheduling does not depend on the interval) and "
-            f"watched for {spread.intervals} intervals in real time, at the PBXs."
+            f"{spread.interval_s:g} s heartbeat (the shortest the options allow, to see "
+            f"several intervals quickly) and, after the first interval, watched for "
+            f"{spread.intervals} more in real time, at the PBXs."
         ),
         "",
         (
-            f"- Rounds seen: {len(spread.bursts)}; heartbeats per round: "
-            f"{', '.join(str(n) for n, _ in spread.bursts)}."
+            f"- Heartbeats per PBX in those {spread.intervals} intervals: "
+            f"{_span(min(spread.heartbeats_per_pbx, default=0), max(spread.heartbeats_per_pbx, default=0))}."
         ),
         (
-            f"- First to last heartbeat of a round: median {spread.median_width_ms:.0f} ms, "
-            f"max {spread.max_width_ms:.0f} ms; evenly spread, consecutive PBXs would be "
-            f"{spread.even_gap_ms:.0f} ms apart. Busiest 0.5 s: "
-            f"{spread.busiest_half_second} heartbeats."
+            f"- Busiest second: {spread.busiest_second} heartbeats (evenly spread: "
+            f"{spread.even_per_second:.2f} per second)."
         ),
-        "- First round, ms after its first heartbeat: "
-        + ", ".join(f"{offset:.0f}" for offset in spread.first_round_ms)
+        "- When they came in the first watched interval, s: "
+        + ", ".join(f"{phase:.1f}" for phase in spread.phases_s)
         + ".",
         f"- {_spread_verdict(results)}",
         "",
@@ -224,20 +222,19 @@ def _span(low: int, high: int) -> str:
 
 def _spread_verdict(results: Results) -> str:
     spread = results.spread
-    if not spread.bursts:
+    if not spread.phases_s:
         return "No heartbeats were seen."
-    width_s = spread.max_width_ms / 1000
-    share = width_s / spread.interval_s
-    if share < 0.5:
+    if spread.spread:
         return (
-            f"Not spread: every round, all {spread.pbxs} heartbeats fall within "
-            f"{width_s:.2f} s of the {spread.interval_s:g} s interval. Home Assistant's "
-            "DataUpdateCoordinator schedules the next refresh at the whole second after "
-            "the last one plus a random 0.05–0.5 s, so entries set up in the same second "
-            "stay in step for good. Each PBX still gets one request per interval; only "
-            "Home Assistant sees them together (no storm at any PBX)."
+            f"Spread: the {spread.pbxs} PBXs take turns over {spread.width_s:.1f} s of "
+            f"the {spread.interval_s:g} s interval. Each entry's place among the entries "
+            "picks its share of the interval; Home Assistant's coordinator rounds each "
+            "schedule to the whole second, so PBXs closer than a second share one."
         )
-    return f"Spread over {width_s:.1f} s of the {spread.interval_s:g} s interval."
+    return (
+        f"Not spread: {spread.busiest_second} heartbeats within one second of the "
+        f"{spread.interval_s:g} s interval."
+    )
 
 
 def write_performance_doc(path: Path, section: str) -> None:
