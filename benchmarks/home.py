@@ -30,6 +30,8 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 
 # Imported before Home Assistant looks for custom integrations, so that it finds ours.
 import custom_components.yeastar_s_series  # noqa: F401
@@ -48,6 +50,9 @@ from simulator.pbx import Json, SimSession
 
 PASSWORD = "bench-Pa55word"
 BASELINE_WEBHOOK_ID = "bench0baseline0webhook0000000000"
+FLOOR_WEBHOOK_ID = "bench0floor0webhook0000000000000"
+FLOOR_EVENT = "bench_floor_event"
+FLOOR_ENTITY_ID = "event.bench_floor"
 LOOPBACK = "127.0.0.1"
 
 
@@ -103,6 +108,40 @@ def register_baseline(hass: HomeAssistant) -> None:
         "bench",
         "Baseline",
         BASELINE_WEBHOOK_ID,
+        _handle,
+        local_only=True,
+        allowed_methods=["POST"],
+    )
+
+
+def register_floor(hass: HomeAssistant) -> None:
+    """Register the floor: the least a webhook must do for a report to be usable.
+
+    The baseline does nothing, so a target relative to it also charges the integration
+    for the bus event and the state write that any useful webhook makes. The floor
+    reads the body, parses it with Home Assistant's ``json_loads``, fires one bus
+    event with the data (``FLOOR_EVENT``) and writes one state (``FLOOR_ENTITY_ID``,
+    bare ``async_set``: no entity, registry or device, so if anything cheaper than a
+    real entity), then answers 200. The integration's cost over the floor is what its
+    checks, de-duplication and entities add to a usable webhook.
+    """
+
+    async def _handle(
+        hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        data = json_loads(await request.read())
+        if not isinstance(data, dict):
+            return web.Response(status=400)
+        hass.bus.async_fire(FLOOR_EVENT, data)
+        hass.states.async_set(FLOOR_ENTITY_ID, dt_util.utcnow().isoformat(), data)
+        return web.Response(status=200)
+
+    # Same options as the integration's webhook and the baseline's.
+    webhook.async_register(
+        hass,
+        "bench",
+        "Floor",
+        FLOOR_WEBHOOK_ID,
         _handle,
         local_only=True,
         allowed_methods=["POST"],

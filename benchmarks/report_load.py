@@ -1,8 +1,10 @@
-"""Report throughput, latency, exactly-once delivery and memory, against the baseline.
+"""Report throughput, latency, exactly-once delivery and memory, against two references.
 
-The load generator (another process) posts reports to the integration's webhook and
-to the baseline webhook in alternating rounds. Home Assistant's side notes, per callid,
-when the `yeastar_s_series_event` fired and when the call event entity's state changed.
+The load generator (another process) posts reports to three webhooks in rounds: the
+integration's, the baseline (does nothing) and the floor (one bus event, one state
+write; see ``home.register_floor``). Each round starts with another side. Home
+Assistant's side notes, per callid, when the integration's `yeastar_s_series_event`
+fired and its call event entity's state changed, and the same for the floor.
 """
 
 from __future__ import annotations
@@ -20,12 +22,25 @@ from homeassistant.helpers.event import async_track_state_change_event
 
 from custom_components.yeastar_s_series.const import EVENT_YEASTAR
 
-from .home import BASELINE_WEBHOOK_ID, Entry, call_entity_id, webhook_url
+from .home import (
+    BASELINE_WEBHOOK_ID,
+    FLOOR_ENTITY_ID,
+    FLOOR_EVENT,
+    FLOOR_WEBHOOK_ID,
+    Entry,
+    call_entity_id,
+    webhook_url,
+)
 from .loadgen import Job, JobResult, LoadGenerator, callid
 from .stats import Percentiles, median
 
 CONCURRENCY = 4
 RESEND_EVERY = 100  # one report in a hundred is re-sent, as a PBX that missed the 200
+
+INTEGRATION = "integration"
+BASELINE = "baseline"
+FLOOR = "floor"
+SIDES = (INTEGRATION, BASELINE, FLOOR)
 
 
 def rss_mb() -> float:
@@ -81,8 +96,14 @@ class GcWatch:
 
 @dataclass(slots=True)
 class Tracker:
-    """When each report (by callid) reached the bus and the call event entity."""
+    """When each report (by callid) reached the bus and an entity's state.
 
+    The integration's tracker and the floor's listen the same way (one bus listener,
+    one state-change listener for one entity), so they cost their sides the same.
+    """
+
+    event_type: str
+    entity_id: str
     events: defaultdict[str, list[float]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -91,7 +112,7 @@ class Tracker:
     )
     unsubscribe: list[Any] = field(default_factory=list)
 
-    def attach(self, hass: HomeAssistant, entity_id: str) -> None:
+    def attach(self, hass: HomeAssistant) -> None:
         """Listen to the bus event and the entity's state changes."""
 
         @callback
@@ -105,9 +126,9 @@ class Tracker:
                     time.monotonic()
                 )
 
-        self.unsubscribe.append(hass.bus.async_listen(EVENT_YEASTAR, _on_event))
+        self.unsubscribe.append(hass.bus.async_listen(self.event_type, _on_event))
         self.unsubscribe.append(
-            async_track_state_change_event(hass, [entity_id], _on_state)
+            async_track_state_change_event(hass, [self.entity_id], _on_state)
         )
 
     def detach(self) -> None:
@@ -148,12 +169,15 @@ class Delivery:
 
 @dataclass(slots=True)
 class LatencySet:
-    """Latencies of one load pattern: integration (3 end points) and baseline."""
+    """Latencies of one load pattern: integration and floor (3 end points), baseline."""
 
     integration_event: Percentiles
     integration_state: Percentiles
     integration_response: Percentiles
     baseline_response: Percentiles
+    floor_event: Percentiles
+    floor_state: Percentiles
+    floor_response: Percentiles
 
     @property
     def added_p99_ms(self) -> float:
@@ -189,15 +213,17 @@ class Batch:
 
 @dataclass(slots=True)
 class ReportResults:
-    """Throughput and latency of the integration's webhook against the baseline."""
+    """Throughput and latency of the integration's webhook, the baseline's, the floor's."""
 
     reports: int
     rounds: int
     concurrency: int
     integration_rates: list[float]
     baseline_rates: list[float]
+    floor_rates: list[float]
     integration_cpu_us: list[float]  # HA's CPU per request, per round
     baseline_cpu_us: list[float]
+    floor_cpu_us: list[float]
     saturated: LatencySet
     paced_rate: float
     paced_reports: int
@@ -205,6 +231,7 @@ class ReportResults:
     delivery: Delivery
     gc_integration: GcPauses
     gc_baseline: GcPauses
+    gc_floor: GcPauses
 
     @property
     def integration_rate(self) -> float:
@@ -230,13 +257,38 @@ class ReportResults:
 
     @property
     def rate_ratio(self) -> float:
-        """Median of the per-round ratios (each round's two runs are back to back)."""
+        """Median of the per-round ratios (each round's runs are back to back)."""
         return median(
             [
                 a / b
                 for a, b in zip(
                     self.integration_rates, self.baseline_rates, strict=True
                 )
+            ]
+        )
+
+    @property
+    def floor_rate(self) -> float:
+        """Median reports per second over the rounds."""
+        return median(self.floor_rates)
+
+    @property
+    def floor_rate_ratio(self) -> float:
+        """Median of the rounds' integration ÷ floor reports per second."""
+        return median(
+            [
+                a / f
+                for a, f in zip(self.integration_rates, self.floor_rates, strict=True)
+            ]
+        )
+
+    @property
+    def floor_cpu_ratio(self) -> float:
+        """Median of the rounds' floor ÷ integration CPU per request (1 = as cheap)."""
+        return median(
+            [
+                f / a
+                for a, f in zip(self.integration_cpu_us, self.floor_cpu_us, strict=True)
             ]
         )
 
@@ -265,7 +317,7 @@ class MemoryResults:
 
 
 class ReportBench:
-    """Runs the report phases against one loaded entry and the baseline webhook."""
+    """Runs the report phases against one loaded entry, the baseline and the floor."""
 
     def __init__(
         self, hass: HomeAssistant, port: int, entry: Entry, loadgen: LoadGenerator
@@ -276,29 +328,34 @@ class ReportBench:
         self.loadgen = loadgen
         self.integration_url = webhook_url(port, entry.webhook_id)
         self.baseline_url = webhook_url(port, BASELINE_WEBHOOK_ID)
+        self.floor_url = webhook_url(port, FLOOR_WEBHOOK_ID)
+        self.urls = {
+            INTEGRATION: self.integration_url,
+            BASELINE: self.baseline_url,
+            FLOOR: self.floor_url,
+        }
         self.entity_id = call_entity_id(hass, entry.entry)
-        self.tracker = Tracker()
+        self.tracker = Tracker(EVENT_YEASTAR, self.entity_id)
+        self.floor_tracker = Tracker(FLOOR_EVENT, FLOOR_ENTITY_ID)
         self.delivery = Delivery()
         self._sent: list[tuple[str, int]] = []  # (tag, count) posted to the integration
         self._resends = 0
         self._batch = 0
         self.gc_watch = GcWatch()
 
-    def _job(self, url: str, count: int, **kwargs: Any) -> Job:
+    def _job(self, side: str, count: int, **kwargs: Any) -> Job:
         self._batch += 1
-        side = "i" if url == self.integration_url else "b"
         return Job(
-            url=url,
+            url=self.urls[side],
             serial=self.entry.pbx.serial,
-            tag=f"{side}{self._batch}",
+            tag=f"{side[0]}{self._batch}",
             count=count,
             concurrency=CONCURRENCY,
             resend_every=RESEND_EVERY,
             **kwargs,
         )
 
-    async def _post(self, job: Job) -> Batch:
-        side = "integration" if job.url == self.integration_url else "baseline"
+    async def _post(self, side: str, job: Job) -> Batch:
         gc.collect()
         self.gc_watch.side = side
         cpu = time.process_time()
@@ -306,7 +363,7 @@ class ReportBench:
         await self.hass.async_block_till_done()
         cpu = time.process_time() - cpu
         self.gc_watch.side = None
-        if job.url == self.integration_url:
+        if side == INTEGRATION:
             self._sent.append((job.tag, job.count))
             self._resends += result.resends
             self.delivery.non_200 += sum(
@@ -314,45 +371,60 @@ class ReportBench:
             )
         return Batch(job, result, cpu)
 
-    def _latencies(self, integration: list[Batch], baseline: list[Batch]) -> LatencySet:
+    @staticmethod
+    def _tracked(
+        batches: list[Batch], tracker: Tracker
+    ) -> tuple[Percentiles, Percentiles, Percentiles]:
+        """POST → bus event, POST → state change and POST → 200 of a side's batches."""
         event: list[float] = []
         state: list[float] = []
         response: list[float] = []
-        for batch in integration:
+        for batch in batches:
             for seq, sent, answered in batch.result.timings:
                 key = callid(batch.job.tag, seq)
                 response.append(answered - sent)
-                if times := self.tracker.events.get(key):
+                if times := tracker.events.get(key):
                     event.append(times[0] - sent)
-                if times := self.tracker.states.get(key):
+                if times := tracker.states.get(key):
                     state.append(times[0] - sent)
+        return Percentiles.of(event), Percentiles.of(state), Percentiles.of(response)
+
+    def _latencies(self, batches: dict[str, list[Batch]]) -> LatencySet:
+        event, state, response = self._tracked(batches[INTEGRATION], self.tracker)
+        floor_event, floor_state, floor_response = self._tracked(
+            batches[FLOOR], self.floor_tracker
+        )
         base = [
             answered - sent
-            for batch in baseline
+            for batch in batches[BASELINE]
             for _, sent, answered in batch.result.timings
         ]
         return LatencySet(
-            integration_event=Percentiles.of(event),
-            integration_state=Percentiles.of(state),
-            integration_response=Percentiles.of(response),
+            integration_event=event,
+            integration_state=state,
+            integration_response=response,
             baseline_response=Percentiles.of(base),
+            floor_event=floor_event,
+            floor_state=floor_state,
+            floor_response=floor_response,
         )
 
     async def _alternate(
         self, count: int, rounds: int, **kwargs: Any
-    ) -> tuple[list[Batch], list[Batch]]:
-        """Run ``rounds`` pairs of batches, alternating which side goes first."""
-        integration: list[Batch] = []
-        baseline: list[Batch] = []
+    ) -> dict[str, list[Batch]]:
+        """Run ``rounds`` rounds of one batch per side; round i starts with side i % 3.
+
+        Rotating the first side puts each side first, middle and last equally often
+        (over a multiple of 3 rounds), so no side always runs right after the same one.
+        """
+        batches: dict[str, list[Batch]] = {side: [] for side in SIDES}
         per_round = max(1, count // rounds)
         for index in range(rounds):
-            order = [self.integration_url, self.baseline_url]
-            if index % 2:
-                order.reverse()
-            for url in order:
-                batch = await self._post(self._job(url, per_round, **kwargs))
-                (integration if url == self.integration_url else baseline).append(batch)
-        return integration, baseline
+            first = index % len(SIDES)
+            for side in SIDES[first:] + SIDES[:first]:
+                job = self._job(side, per_round, **kwargs)
+                batches[side].append(await self._post(side, job))
+        return batches
 
     async def run(
         self, reports: int, rounds: int, paced_rate: float, paced_reports: int
@@ -360,36 +432,40 @@ class ReportBench:
         """Warm up, then the saturated rounds, then the paced rounds; check delivery."""
         receiver = self.entry.entry.runtime_data.receiver
         duplicates_before = receiver.stats.duplicates
-        self.tracker.attach(self.hass, self.entity_id)
+        self.tracker.attach(self.hass)
+        self.floor_tracker.attach(self.hass)
         try:
             with self.gc_watch:
                 warmup = max(50, reports // 20)
-                for url in (self.integration_url, self.baseline_url):
-                    await self._post(self._job(url, warmup, timings=False))
+                for side in SIDES:
+                    await self._post(side, self._job(side, warmup, timings=False))
                 self.gc_watch.sides.clear()
-                integration, baseline = await self._alternate(reports, rounds)
-                paced_i, paced_b = await self._alternate(
-                    paced_reports, rounds, rate=paced_rate
-                )
+                saturated = await self._alternate(reports, rounds)
+                paced = await self._alternate(paced_reports, rounds, rate=paced_rate)
         finally:
             self.tracker.detach()
+            self.floor_tracker.detach()
         self.delivery.duplicates_dropped = receiver.stats.duplicates - duplicates_before
         self._check_delivery()
+        gc_sides = self.gc_watch.sides
         return ReportResults(
-            reports=sum(b.job.count for b in integration),
+            reports=sum(b.job.count for b in saturated[INTEGRATION]),
             rounds=rounds,
             concurrency=CONCURRENCY,
-            integration_rates=[b.rate for b in integration],
-            baseline_rates=[b.rate for b in baseline],
-            integration_cpu_us=[b.cpu_us for b in integration],
-            baseline_cpu_us=[b.cpu_us for b in baseline],
-            saturated=self._latencies(integration, baseline),
+            integration_rates=[b.rate for b in saturated[INTEGRATION]],
+            baseline_rates=[b.rate for b in saturated[BASELINE]],
+            floor_rates=[b.rate for b in saturated[FLOOR]],
+            integration_cpu_us=[b.cpu_us for b in saturated[INTEGRATION]],
+            baseline_cpu_us=[b.cpu_us for b in saturated[BASELINE]],
+            floor_cpu_us=[b.cpu_us for b in saturated[FLOOR]],
+            saturated=self._latencies(saturated),
             paced_rate=paced_rate,
-            paced_reports=sum(b.job.count for b in paced_i),
-            paced=self._latencies(paced_i, paced_b),
+            paced_reports=sum(b.job.count for b in paced[INTEGRATION]),
+            paced=self._latencies(paced),
             delivery=self.delivery,
-            gc_integration=self.gc_watch.sides.get("integration", GcPauses()),
-            gc_baseline=self.gc_watch.sides.get("baseline", GcPauses()),
+            gc_integration=gc_sides.get(INTEGRATION, GcPauses()),
+            gc_baseline=gc_sides.get(BASELINE, GcPauses()),
+            gc_floor=gc_sides.get(FLOOR, GcPauses()),
         )
 
     def _check_delivery(self) -> None:
@@ -413,7 +489,7 @@ class ReportBench:
         """RSS growth over ``reports`` reports after a warm-up, counted without a dict."""
         receiver = self.entry.entry.runtime_data.receiver
         warmup = max(100, min(5000, reports // 20))
-        await self._post(self._job(self.integration_url, warmup, timings=False))
+        await self._post(INTEGRATION, self._job(INTEGRATION, warmup, timings=False))
         delivery = Delivery()
         batch = max(1, reports // samples)
         total = batch * samples

@@ -41,17 +41,23 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
 
     reports = results["reports"]
     assert reports["reports"] == 50
-    assert len(reports["integration_rates"]) == len(reports["baseline_rates"]) == 2
-    assert reports["integration_rate"] > 0
-    assert reports["baseline_rate"] > 0
+    for side in ("integration", "baseline", "floor"):
+        assert len(reports[f"{side}_rates"]) == len(reports[f"{side}_cpu_us"]) == 2
+        assert all(cpu > 0 for cpu in reports[f"{side}_cpu_us"])
+        assert reports[f"{side}_rate"] > 0
     assert reports["rate_ratio"] > 0
     assert reports["cpu_ratio"] > 0
+    assert reports["floor_rate_ratio"] > 0
+    assert reports["floor_cpu_ratio"] > 0
     for phase in ("saturated", "paced"):
         for end_point in (
             "integration_event",
             "integration_state",
             "integration_response",
             "baseline_response",
+            "floor_event",
+            "floor_state",
+            "floor_response",
         ):
             latency = reports[phase][end_point]
             assert latency["count"] > 0
@@ -89,7 +95,9 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert spread["spread"]
 
     assert {target["name"] for target in results["targets"]} >= {
-        "Every report delivered exactly once"
+        "Reports per second ≥ 0.8 × baseline",
+        "Reports per second ≥ 0.8 × floor (one bus event, one state write)",
+        "Every report delivered exactly once",
     }
 
 
