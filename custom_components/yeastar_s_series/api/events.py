@@ -10,7 +10,7 @@ Whatever arrives, `parse_report` returns a `Report` or raises `ReportParseError`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 import json
@@ -22,8 +22,9 @@ PARTY_KINDS = ("ext", "inbound", "outbound")
 # Real reports nest four levels (report, member list, member, party). Deeper ones are
 # refused: Home Assistant's JSON encoder (events, states, the recorder) has a limit.
 MAX_DEPTH = 16
-# Fields that name the party's number, by kind and format (v1 `extid`, v2 `number`).
-_NUMBER_KEYS = ("extid", "number")
+# Fields that name the party's number, by kind and format (v1 `extid`, v2 `number`),
+# then the trunk leg's caller.
+_NUMBER_KEYS = ("extid", "number", "from")
 _STRING_FIELDS = ("callid", "sn")
 
 
@@ -45,7 +46,7 @@ class Party:
     @property
     def number(self) -> str | None:
         """The extension number, or the trunk leg's `from` number."""
-        for key in (*_NUMBER_KEYS, "from"):
+        for key in _NUMBER_KEYS:
             if isinstance(value := self.fields.get(key), str) and value:
                 return value
         return None
@@ -88,12 +89,58 @@ class Report:
         return value if isinstance(value, str) else None
 
 
+type JsonLoads = Callable[[bytes | str], object]
+
+
 class _Pairs(list[tuple[str, Any]]):
     """A JSON object with every key kept, repeated ones included."""
 
 
-def parse_report(body: bytes | str) -> Report:
-    """Parse one report body; any malformed input raises ReportParseError only."""
+def _loads_utf8(body: bytes | str) -> object:
+    """Parse with the standard library, UTF-8 only (given bytes, it would guess UTF-16 too)."""
+    return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+
+
+def parse_report(body: bytes | str, *, loads: JsonLoads = _loads_utf8) -> Report:
+    """Parse one report body; any malformed input raises ReportParseError only.
+
+    `loads` (Home Assistant passes orjson's) reads the common report straight into
+    dicts. The exact, slower parse decides whenever that result may differ from its
+    own: on any parse error, party keys at the top (the old format repeats them), too
+    deep nesting, and floats (a fast parser may turn a big integer into one).
+    """
+    try:
+        document = loads(body)
+    except ValueError, RecursionError:
+        pass
+    else:
+        if (
+            isinstance(document, dict)
+            and document.keys().isdisjoint(PARTY_KINDS)
+            and _is_plain(document, 0)
+        ):
+            return _report(document, [])
+    return _parse_exact(body)
+
+
+def _is_plain(container: dict[str, Any] | list[Any], depth: int) -> bool:
+    """Say if a fast parse holds no float and no container MAX_DEPTH deep or deeper.
+
+    It looks at every value of every report, hence `type() is` rather than isinstance.
+    """
+    if depth >= MAX_DEPTH:
+        return False
+    for item in container.values() if isinstance(container, dict) else container:
+        kind = type(item)
+        if kind is float:
+            return False
+        if (kind is dict or kind is list) and not _is_plain(item, depth + 1):
+            return False
+    return True
+
+
+def _parse_exact(body: bytes | str) -> Report:
+    """Parse keeping repeated top-level keys, as the old format needs."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         document = json.loads(text, object_pairs_hook=_Pairs)
@@ -101,18 +148,18 @@ def parse_report(body: bytes | str) -> Report:
         raise ReportParseError("The report is not JSON") from None
     if not isinstance(document, _Pairs):
         raise ReportParseError("The report is not a JSON object")
-    return _report_from_pairs(document)
-
-
-def _report_from_pairs(pairs: _Pairs) -> Report:
-    """Sort the top-level keys into fields and parties and find the format."""
     fields: dict[str, Any] = {}
     parties: list[Party] = []
-    for key, value in pairs:
+    for key, value in document:
         if key in PARTY_KINDS:
             parties.append(_party(key, value))
         else:
             fields[key] = _plain(value, 1)
+    return _report(fields, parties)
+
+
+def _report(fields: dict[str, Any], parties: list[Party]) -> Report:
+    """Find the format and name; `parties` holds the old format's top-level ones."""
     if "event" in fields:
         report_format, name_key, list_key = ReportFormat.V2_0_0, "event", "members"
     elif "action" in fields:
