@@ -19,6 +19,11 @@ from typing import Any
 from aiohttp import web
 from homeassistant import bootstrap, config_entries, core_config, loader
 from homeassistant.components import webhook
+from homeassistant.components.event import (
+    DATA_COMPONENT as EVENT_COMPONENT,
+    DOMAIN as EVENT_DOMAIN,
+    EventEntity,
+)
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -27,10 +32,9 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
 # Imported before Home Assistant looks for custom integrations, so that it finds ours.
@@ -114,17 +118,37 @@ def register_baseline(hass: HomeAssistant) -> None:
     )
 
 
-def register_floor(hass: HomeAssistant) -> None:
-    """Register the floor: the least a webhook must do for a report to be usable.
+class FloorEvent(EventEntity):
+    """The floor's event entity: no device, no registry entry, one event type."""
+
+    _attr_event_types = ["report"]
+    _attr_name = "Bench floor"
+    _attr_should_poll = False
+
+    @callback
+    def async_report(self, data: dict[str, Any]) -> None:
+        """Trigger the event with the report as its attributes."""
+        self._trigger_event("report", data)
+        self.async_write_ha_state()
+
+
+async def register_floor(hass: HomeAssistant) -> None:
+    """Register the floor: the least an integration must do for a report to be usable.
 
     The baseline does nothing, so a target relative to it also charges the integration
-    for the bus event and the state write that any useful webhook makes. The floor
-    reads the body, parses it with Home Assistant's ``json_loads``, fires one bus
-    event with the data (``FLOOR_EVENT``) and writes one state (``FLOOR_ENTITY_ID``,
-    bare ``async_set``: no entity, registry or device, so if anything cheaper than a
-    real entity), then answers 200. The integration's cost over the floor is what its
-    checks, de-duplication and entities add to a usable webhook.
+    for the bus event and the entity state that any useful webhook makes (Home
+    Assistant's rules let an integration write states only through entities). The
+    floor reads the body, parses it with Home Assistant's ``json_loads``, fires one bus
+    event with the data (``FLOOR_EVENT``) and triggers one event entity
+    (``FLOOR_ENTITY_ID``, the barest there is), then answers 200. The integration's
+    cost over the floor is what its checks, de-duplication and parsing add.
     """
+    if not await async_setup_component(hass, EVENT_DOMAIN, {}):
+        raise RuntimeError("event did not set up")
+    entity = FloorEvent()
+    await hass.data[EVENT_COMPONENT].async_add_entities([entity])
+    if entity.entity_id != FLOOR_ENTITY_ID:
+        raise RuntimeError(f"the floor's entity is {entity.entity_id}")
 
     async def _handle(
         hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -133,7 +157,7 @@ def register_floor(hass: HomeAssistant) -> None:
         if not isinstance(data, dict):
             return web.Response(status=400)
         hass.bus.async_fire(FLOOR_EVENT, data)
-        hass.states.async_set(FLOOR_ENTITY_ID, dt_util.utcnow().isoformat(), data)
+        entity.async_report(data)
         return web.Response(status=200)
 
     # Same options as the integration's webhook and the baseline's.

@@ -230,15 +230,15 @@ def _floor_note(r: ReportResults) -> str:
     baseline_cpu = median(r.baseline_cpu_us)
     floor_cpu = median(r.floor_cpu_us)
     return (
-        "The floor is the least a webhook must do for a report to be usable by "
+        "The floor is the least an integration must do for a report to be usable by "
         "automations: it reads the body, parses it with Home Assistant's `json_loads`, "
-        "fires one bus event with the data and writes one bare state "
-        "(`hass.states.async_set`, no entity), then answers 200. The issue's target, "
-        "0.8 × the empty baseline's rate, leaves Home Assistant "
+        "fires one bus event with the data and triggers one event entity (no device, no "
+        "registry entry), then answers 200. The issue's target, 0.8 × the empty "
+        "baseline's rate, leaves Home Assistant "
         f"{baseline_cpu * 0.25:.0f} µs per report on top of the baseline's "
-        f"{baseline_cpu:.0f} µs, less than one state write: the floor already takes "
-        f"{floor_cpu - baseline_cpu:.0f} µs more. The floor tells what the integration "
-        "costs on top of the least a usable webhook does."
+        f"{baseline_cpu:.0f} µs, less than the floor's bus event and entity state alone: "
+        f"they take {floor_cpu - baseline_cpu:.0f} µs. The floor tells what the "
+        "integration costs on top of the least a usable integration does."
     )
 
 

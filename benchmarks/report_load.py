@@ -1,8 +1,8 @@
 """Report throughput, latency, exactly-once delivery and memory, against two references.
 
 The load generator (another process) posts reports to three webhooks in rounds: the
-integration's, the baseline (does nothing) and the floor (one bus event, one state
-write; see ``home.register_floor``). Each round starts with another side. Home
+integration's, the baseline (does nothing) and the floor (one bus event, one event
+entity; see ``home.register_floor``). Each round starts with another side. Home
 Assistant's side notes, per callid, when the integration's `yeastar_s_series_event`
 fired and its call event entity's state changed, and the same for the floor.
 """
