@@ -274,8 +274,9 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
 
         The coordinator keeps the phase of its first refresh, so the PBXs that Home
         Assistant sets up together when it starts would send their heartbeats in the
-        same second, every interval, for good. The entry's place among the loaded
-        entries picks its share; one heartbeat there moves its schedule for good.
+        same second, every interval, for good. The entry's place among the
+        integration's enabled entries picks its share; one heartbeat there moves its
+        schedule for good.
         """
         entry = self.config_entry
         if self.update_interval is None or entry.pref_disable_polling:
