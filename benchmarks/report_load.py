@@ -246,26 +246,12 @@ class ReportResults:
     @property
     def cpu_ratio(self) -> float:
         """Median of the rounds' baseline ÷ integration CPU per request (1 = as cheap)."""
-        return median(
-            [
-                b / a
-                for a, b in zip(
-                    self.integration_cpu_us, self.baseline_cpu_us, strict=True
-                )
-            ]
-        )
+        return _median_ratio(self.baseline_cpu_us, self.integration_cpu_us)
 
     @property
     def rate_ratio(self) -> float:
-        """Median of the per-round ratios (each round's runs are back to back)."""
-        return median(
-            [
-                a / b
-                for a, b in zip(
-                    self.integration_rates, self.baseline_rates, strict=True
-                )
-            ]
-        )
+        """Median of the rounds' integration ÷ baseline reports per second."""
+        return _median_ratio(self.integration_rates, self.baseline_rates)
 
     @property
     def floor_rate(self) -> float:
@@ -275,22 +261,17 @@ class ReportResults:
     @property
     def floor_rate_ratio(self) -> float:
         """Median of the rounds' integration ÷ floor reports per second."""
-        return median(
-            [
-                a / f
-                for a, f in zip(self.integration_rates, self.floor_rates, strict=True)
-            ]
-        )
+        return _median_ratio(self.integration_rates, self.floor_rates)
 
     @property
     def floor_cpu_ratio(self) -> float:
         """Median of the rounds' floor ÷ integration CPU per request (1 = as cheap)."""
-        return median(
-            [
-                f / a
-                for a, f in zip(self.integration_cpu_us, self.floor_cpu_us, strict=True)
-            ]
-        )
+        return _median_ratio(self.floor_cpu_us, self.integration_cpu_us)
+
+
+def _median_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """Median of the per-round ratios: each round's batches run back to back."""
+    return median([n / d for n, d in zip(numerators, denominators, strict=True)])
 
 
 @dataclass(slots=True)
