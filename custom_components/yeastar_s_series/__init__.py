@@ -93,7 +93,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
         configuration_url=coordinator.client.base_url,
     )
     coordinator.device_id = pbx.id
-    coordinator.async_offset_heartbeats()
 
     async def _async_unregister_and_logout(_: Event | None = None) -> None:
         webhook.async_unregister(hass, webhook_id)
@@ -104,6 +103,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
         hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_unregister_and_logout)
     )
     _async_check_https(hass)
+    # Before the entities: the first one to listen starts the heartbeat schedule.
+    coordinator.async_offset_heartbeats()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -16,7 +16,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -122,6 +121,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             update_interval=timedelta(seconds=interval),
         )
         self.client = client
+        self._heartbeat_interval = timedelta(seconds=interval)
         self.connection_state = ConnectionState.DISCONNECTED
         self.token_expires: datetime | None = None
         self.pbx_addresses: set[str] = set()
@@ -137,6 +137,8 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
     async def _async_update_data(self) -> PbxData:
         """Send the heartbeat, logging in first when there is no valid token."""
         entry_id = self.config_entry.entry_id
+        # Back to the interval itself after the offset first one (async_offset_heartbeats).
+        self.update_interval = self._heartbeat_interval
         if self.connection_state is ConnectionState.AUTH_FAILED:
             # Only the user's answer to the reauth flow may lead to another login.
             raise ConfigEntryAuthFailed(
@@ -270,34 +272,22 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
 
     @callback
     def async_offset_heartbeats(self) -> None:
-        """Give this PBX its own share of the heartbeat interval.
+        """Give this PBX its own share of the heartbeat interval; call before the entities.
 
-        The coordinator keeps the phase of its first refresh, so the PBXs that Home
-        Assistant sets up together when it starts would send their heartbeats in the
-        same second, every interval, for good. The entry's place among the
-        integration's enabled entries picks its share; one heartbeat there moves its
-        schedule for good.
+        The coordinator schedules its heartbeats from when the first entity listens, so
+        the PBXs that Home Assistant sets up together when it starts would send them in
+        the same second, every interval, for good. The entry's place among the
+        integration's enabled entries picks its share: the first heartbeat after set-up
+        comes that much later than the interval, the next ones at the interval.
         """
-        entry = self.config_entry
-        if self.update_interval is None or entry.pref_disable_polling:
-            return
         entry_ids = [
-            other.entry_id
-            for other in self.hass.config_entries.async_entries(
+            entry.entry_id
+            for entry in self.hass.config_entries.async_entries(
                 DOMAIN, include_ignore=False, include_disabled=False
             )
         ]
-        share = entry_ids.index(entry.entry_id) / len(entry_ids)
-        if share:
-            entry.async_on_unload(
-                async_call_later(
-                    self.hass, self.update_interval * share, self._async_heartbeat_now
-                )
-            )
-
-    async def _async_heartbeat_now(self, _now: datetime) -> None:
-        """Send a heartbeat now; the next ones follow at the interval from here."""
-        await self.async_request_refresh()
+        share = entry_ids.index(self.config_entry.entry_id) / len(entry_ids)
+        self.update_interval = self._heartbeat_interval * (1 + share)
 
     def async_pbx_restarted(self) -> None:
         """Forget the token the PBX forgot when it rebooted, and log in again at once."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from itertools import pairwise
 import logging
 from typing import Any
 
@@ -398,7 +399,6 @@ async def _set_up_together(
             unique_id=pbx.serial,
             data=entry_data(pbx, **{CONF_WEBHOOK_ID: f"{WEBHOOK_ID[:-1]}{index}"}),
             options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
-            pref_disable_polling=index == 1 and count == 2,
         ).add_to_hass(hass)
     assert await async_setup_component(hass, DOMAIN, {})
     await _settle(hass)
@@ -431,34 +431,41 @@ async def test_pbxs_set_up_together_take_turns_to_heartbeat(
     """Four PBXs set up as Home Assistant starts heartbeat a quarter interval apart.
 
     Without the offset they would all heartbeat in the same second, every interval.
-    Each PBX still gets one heartbeat per interval.
+    No PBX gets more heartbeats than the interval asks for.
     """
     async with AsyncExitStack() as stack:
         pbxs = await _set_up_together(hass, stack, ha_port, 4)
-        seen = await _heartbeat_seconds(hass, freezer, pbxs, 2)
+        seen = await _heartbeat_seconds(hass, freezer, pbxs, 3)
 
-    # The first entry keeps its phase; the others move by a quarter interval each
-    # (give or take the seconds the coordinator's whole-second schedule and the test
-    # clock's half-second tolerance drift by).
-    expected = [[60, 120], [15, 75], [30, 90], [45, 105]]
-    assert [len(seconds) for seconds in seen] == [2, 2, 2, 2]
+    # The first entry's first heartbeat comes after the interval, the others' a quarter
+    # interval later each, then one every interval. Each is within 2 s of that: the
+    # coordinator rounds its schedule to the second, and the test clock fires timers
+    # up to half a second early, so a heartbeat can come a second early each time.
+    assert all(len(seconds) >= 2 for seconds in seen), seen
+    firsts = [seconds[0] for seconds in seen]
     assert all(
-        abs(second - want) <= 2
-        for seconds, wanted in zip(seen, expected, strict=True)
-        for second, want in zip(seconds, wanted, strict=True)
+        abs(first - want) <= 2
+        for first, want in zip(firsts, [60, 75, 90, 105], strict=True)
     ), seen
+    gaps = [later - earlier for seconds in seen for earlier, later in pairwise(seconds)]
+    assert all(abs(gap - 60) <= 2 for gap in gaps), seen
     assert all(pbx.stats.successful_logins == 1 for pbx in pbxs)
 
 
-async def test_no_offset_heartbeat_when_polling_is_disabled(
+async def test_stop_before_the_pbxs_take_their_turns(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_port: int
 ) -> None:
-    """An entry whose polling the user turned off gets no heartbeat to move its phase."""
+    """Home Assistant stops before the offset heartbeats: none comes after the logout."""
     async with AsyncExitStack() as stack:
-        pbxs = await _set_up_together(hass, stack, ha_port, 2)
-        seen = await _heartbeat_seconds(hass, freezer, pbxs, 1)
+        pbxs = await _set_up_together(hass, stack, ha_port, 4)
+        hass.set_state(CoreState.stopping)
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        await _settle(hass)
+        seen = await _heartbeat_seconds(hass, freezer, pbxs, 2)
 
-    assert [len(seconds) for seconds in seen] == [1, 0]
+    assert seen == [[], [], [], []]
+    assert all(pbx.stats.logouts == 1 and pbx.sessions == [] for pbx in pbxs)
+    assert all(pbx.stats.login_attempts == 1 for pbx in pbxs)
 
 
 async def test_reboot_logs_in_again_without_waiting(

@@ -29,10 +29,12 @@ from tests.integration.conftest import SERIAL, WEBHOOK_ID, entry_data, setup_ent
 
 from .common import (
     CONNECTION,
+    HEARTBEAT,
     JAYSON,
     UNAVAILABLE,
     InstrumentedPBX,
     LoopLagProbe,
+    advance,
     assert_events_resume,
     assert_no_lockout,
     entity_id_of,
@@ -131,6 +133,8 @@ async def test_one_of_two_pbxs_fails(
         await pbx_b.go_down()
     else:
         pbx_b.faults.garbage = True
+    # B, set up after A, takes its turn half an interval after A's.
+    await advance(hass, freezer, HEARTBEAT / 2)
     for _ in range(5):
         await heartbeats(hass, freezer, 1)
         events = await play(hass, pbx, extension="1000")
