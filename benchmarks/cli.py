@@ -191,7 +191,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--spread-intervals",
         type=int,
         default=2,
-        help="intervals to watch, after the one that sets the phases",
+        help="intervals to watch, after the two that set the phases",
     )
     parser.add_argument(
         "--write", action="store_true", help=f"add the table to {DOC.relative_to(ROOT)}"
@@ -303,7 +303,7 @@ async def _phases(
             hass, port, pbxs, setup, heartbeat_interval=args.spread_interval
         )
         _say(
-            f"heartbeat spread: {args.spread_intervals + 1} × {args.spread_interval} s "
+            f"heartbeat spread: {args.spread_intervals + 2} × {args.spread_interval} s "
             "in real time"
         )
         spread = await measure_spread(

@@ -176,15 +176,17 @@ async def set_up_fleet(
     return entries
 
 
-def _fire_due_timers(hass: HomeAssistant, seconds_ahead: float) -> None:
-    """Run every loop timer due within ``seconds_ahead`` now (async_fire_time_changed)."""
-    utc = dt_util.utcnow() + timedelta(seconds=seconds_ahead)
+def _fire_due_timers(hass: HomeAssistant, due_by: float) -> None:
+    """Run every loop timer due by loop time ``due_by`` now (async_fire_time_changed).
+
+    Time trackers are told the shifted clock's time, plus the timers' slack.
+    """
+    utc = dt_util.utcnow() + timedelta(seconds=_TIMER_SLACK)
     timestamp = utc.timestamp()
     for handle in list(get_scheduled_timer_handles(hass.loop)):
         if not isinstance(handle, asyncio.TimerHandle) or handle.cancelled():
             continue
-        due_in = handle.when() - (hass.loop.time() + _MONOTONIC_RESOLUTION)
-        if seconds_ahead >= due_in:
+        if handle.when() <= due_by + _MONOTONIC_RESOLUTION:
             with (
                 patch.object(event_helper, "time_tracker_utcnow", return_value=utc),
                 patch.object(
@@ -217,13 +219,15 @@ async def simulated_hour(
     before = [requests_seen(pbx) for pbx in pbxs]
     offset = [0.0]
     steps = 3600 // interval
+    start = hass.loop.time()
     cpu = time.process_time()
     with _shifted_clock(offset):
         for _ in range(steps):
             offset[0] += interval
             for pbx in pbxs:
                 pbx.clock.advance(interval)
-            _fire_due_timers(hass, interval + _TIMER_SLACK)
+            # Timers rescheduled from the real loop clock are due by the simulated time.
+            _fire_due_timers(hass, start + offset[0] + _TIMER_SLACK)
             await hass.async_block_till_done(wait_background_tasks=True)
     cpu = time.process_time() - cpu
     after = [requests_seen(pbx) for pbx in pbxs]
@@ -268,10 +272,10 @@ async def measure_spread(
 ) -> SpreadResults:
     """Note when heartbeats arrive at the PBXs, in real time, for a few intervals.
 
-    The first interval after set-up is skipped: it holds the heartbeats that give
-    each entry its phase.
+    The first two intervals after set-up are skipped: each entry's first heartbeat
+    comes up to an interval late, at its share of the interval.
     """
-    await asyncio.sleep(interval + _TIMER_SLACK)
+    await asyncio.sleep(2 * interval + _TIMER_SLACK)
     for entry in entries:
         entry.pbx.heartbeat_times.clear()
     window_start = time.monotonic()

@@ -205,7 +205,7 @@ def render_markdown(results: Results) -> str:
         (
             f"The {spread.pbxs} entries above were set up at once with a "
             f"{spread.interval_s:g} s heartbeat (the shortest the options allow, to see "
-            f"several intervals quickly) and, after the first interval, watched for "
+            f"several intervals quickly) and, after the first two intervals, watched for "
             f"{spread.intervals} more in real time, at the PBXs."
         ),
         "",
@@ -273,8 +273,9 @@ def _spread_verdict(results: Results) -> str:
         return (
             f"Spread: the {spread.pbxs} PBXs take turns over {spread.width_s:.1f} s of "
             f"the {spread.interval_s:g} s interval. Each entry's place among the entries "
-            "picks its share of the interval; Home Assistant's coordinator rounds each "
-            "schedule to the whole second, so PBXs closer than a second share one."
+            "picks its share of the interval, by which its first heartbeat comes late; "
+            "Home Assistant's coordinator rounds each schedule to the whole second, so "
+            "PBXs closer than a second share one."
         )
     return (
         f"Not spread: {spread.busiest_second} heartbeats within one second of the "
