@@ -35,6 +35,8 @@ def _pct(p: Percentiles) -> str:
 
 
 def _p99_ratio(integration: Percentiles, other: Percentiles) -> str:
+    if not other.p99:
+        return "—"
     return f"p99 × {integration.p99 / other.p99:.2f}"
 
 
@@ -228,17 +230,18 @@ def render_markdown(results: Results) -> str:
 
 def _floor_note(r: ReportResults) -> str:
     baseline_cpu = median(r.baseline_cpu_us)
-    floor_cpu = median(r.floor_cpu_us)
+    allowed = baseline_cpu / 0.8 - baseline_cpu
+    floor_extra = median(r.floor_cpu_us) - baseline_cpu
+    verdict = "less" if allowed < floor_extra else "more"
     return (
-        "The floor is the least an integration must do for a report to be usable by "
-        "automations: it reads the body, parses it with Home Assistant's `json_loads`, "
-        "fires one bus event with the data and triggers one event entity (no device, no "
+        "The floor is the least an integration must do for a report to be shown in an "
+        "entity: it reads the body, parses it with Home Assistant's `json_loads`, fires "
+        "one bus event with the data and triggers one event entity (no device, no "
         "registry entry), then answers 200. The issue's target, 0.8 × the empty "
-        "baseline's rate, leaves Home Assistant "
-        f"{baseline_cpu * 0.25:.0f} µs per report on top of the baseline's "
-        f"{baseline_cpu:.0f} µs, less than the floor's bus event and entity state alone: "
-        f"they take {floor_cpu - baseline_cpu:.0f} µs. The floor tells what the "
-        "integration costs on top of the least a usable integration does."
+        f"baseline's rate, leaves Home Assistant {allowed:.0f} µs per report on top of "
+        f"the baseline's {baseline_cpu:.0f} µs: {verdict} than the floor takes on top of "
+        f"the baseline ({floor_extra:.0f} µs). The floor tells what the integration costs "
+        "on top of the least a usable integration does."
     )
 
 
