@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 import aiohttp
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -72,6 +73,18 @@ def names(events: list[Event[Any]]) -> list[str]:
     return [event.data["event"] for event in events]
 
 
+def _new_states(
+    changes: list[Event[EventStateChangedData]], entity_id: str
+) -> list[State]:
+    """Return the states one entity took, in the order they were written."""
+    return [
+        state
+        for change in changes
+        if change.data["entity_id"] == entity_id
+        and (state := change.data["new_state"]) is not None
+    ]
+
+
 async def deliver(hass: HomeAssistant, pbx: SimulatedPBX) -> None:
     """Wait until the PBX delivered every report and Home Assistant handled them."""
     await pbx.wait_delivered()
@@ -104,15 +117,7 @@ async def test_inbound_call_in_every_format(
     )
     await setup_entry(hass, entry)
     events = async_capture_events(hass, EVENT_YEASTAR)
-    states: list[str] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda event: (
-            states.append(event.data["new_state"].state)
-            if event.data["entity_id"] == FRONT_DESK
-            else None
-        ),
-    )
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
 
     await pbx.play(Scenario.INBOUND_ANSWERED, extension="1001", caller="0123456789")
     await deliver(hass, pbx)
@@ -135,7 +140,11 @@ async def test_inbound_call_in_every_format(
     parties = {(party["type"], party["number"]) for party in ring["parties"]}
     assert ("ext", "1001") in parties
     # The extension rang, was busy, and is free again; the call record closes the call.
-    assert states == ["ringing", "busy", "registered"]
+    assert [state.state for state in _new_states(changes, FRONT_DESK)] == [
+        "ringing",
+        "busy",
+        "registered",
+    ]
     call = hass.states.get(CALL_ENTITY)
     assert call is not None
     assert call.attributes["event_type"] == "call_record"
@@ -159,17 +168,13 @@ async def test_call_event_entity(
     event_types: list[str],
 ) -> None:
     """The call event entity fires the event types automations are built on."""
-    fired: list[str | None] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda event: (
-            fired.append(event.data["new_state"].attributes.get("event_type"))
-            if event.data["entity_id"] == CALL_ENTITY and event.data["new_state"]
-            else None
-        ),
-    )
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
     await pbx.play(scenario)
     await deliver(hass, pbx)
+    fired = [
+        state.attributes.get("event_type")
+        for state in _new_states(changes, CALL_ENTITY)
+    ]
     # v2 CallStatus reports name the most decisive party status; repeats are fine.
     fired = fired[: fired.index(None)] if None in fired else fired
     assert [
@@ -348,15 +353,7 @@ async def test_report_counters_write_at_most_once_per_cooldown(
     hass: HomeAssistant, loaded: MockConfigEntry, post: Post
 ) -> None:
     """A burst of reports shows on the counters at once and after the cooldown, not per report."""
-    writes: list[str] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda event: (
-            writes.append(event.data["new_state"].state)
-            if event.data["entity_id"] == REPORTS_RECEIVED
-            else None
-        ),
-    )
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
     for number in range(10):
         body = {
             "event": "ExtensionStatus",
@@ -366,11 +363,13 @@ async def test_report_counters_write_at_most_once_per_cooldown(
         }
         assert await post(json.dumps({**body, "sn": SERIAL})) == 200
     await hass.async_block_till_done()
-    assert writes == ["1"]  # the first report of the burst, at once
+    writes = _new_states(changes, REPORTS_RECEIVED)
+    assert [state.state for state in writes] == ["1"]  # the first, at once
 
     async_fire_time_changed(
         hass, dt_util.utcnow() + timedelta(seconds=REPORT_SENSOR_COOLDOWN + 1)
     )
     await hass.async_block_till_done()
 
-    assert writes == ["1", "10"]  # the rest of the burst, in one write
+    writes = _new_states(changes, REPORTS_RECEIVED)
+    assert [state.state for state in writes] == ["1", "10"]  # the rest, in one write
