@@ -121,7 +121,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             update_interval=timedelta(seconds=interval),
         )
         self.client = client
-        self._heartbeat_interval = timedelta(seconds=interval)
+        self.heartbeat_interval = timedelta(seconds=interval)
         self.connection_state = ConnectionState.DISCONNECTED
         self.token_expires: datetime | None = None
         self.pbx_addresses: set[str] = set()
@@ -138,7 +138,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         """Send the heartbeat, logging in first when there is no valid token."""
         entry_id = self.config_entry.entry_id
         # Back to the interval itself after the offset first one (async_offset_heartbeats).
-        self.update_interval = self._heartbeat_interval
+        self.update_interval = self.heartbeat_interval
         if self.connection_state is ConnectionState.AUTH_FAILED:
             # Only the user's answer to the reauth flow may lead to another login.
             raise ConfigEntryAuthFailed(
@@ -287,7 +287,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             )
         ]
         share = entry_ids.index(self.config_entry.entry_id) / len(entry_ids)
-        self.update_interval = self._heartbeat_interval * (1 + share)
+        self.update_interval = self.heartbeat_interval * (1 + share)
 
     def async_pbx_restarted(self) -> None:
         """Forget the token the PBX forgot when it rebooted, and log in again at once."""
