@@ -1,7 +1,5 @@
 """Run every benchmark in one Home Assistant, print the table, optionally record it."""
 
-from __future__ import annotations
-
 import argparse
 import asyncio
 from collections.abc import Sequence

@@ -1,7 +1,5 @@
 """Set-up time, many PBXs in one Home Assistant, heartbeat spread and idle cost."""
 
-from __future__ import annotations
-
 import asyncio
 import bisect
 from collections import Counter

@@ -5,8 +5,6 @@ folder, core config, then http, network and webhook) but without configuration.y
 the frontend or the recorder. Its HTTP server listens on a free loopback port.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 import logging

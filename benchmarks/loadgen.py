@@ -8,8 +8,6 @@ comparable with the readings Home Assistant's process takes.
 Protocol: one JSON command per line on stdin, one JSON answer per line on stdout.
 """
 
-from __future__ import annotations
-
 import asyncio
 from dataclasses import asdict, dataclass, field
 import json

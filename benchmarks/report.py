@@ -1,7 +1,5 @@
 """The results as a markdown section, and recording it in docs/performance.md."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING

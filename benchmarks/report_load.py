@@ -7,8 +7,6 @@ Assistant's side notes, per callid, when the integration's `yeastar_s_series_eve
 fired and its call event entity's state changed, and the same for the floor.
 """
 
-from __future__ import annotations
-
 from collections import defaultdict
 from dataclasses import dataclass, field
 import gc

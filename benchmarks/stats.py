@@ -1,7 +1,5 @@
 """Small statistics helpers: medians and percentiles of latencies."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 import math

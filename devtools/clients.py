@@ -4,8 +4,6 @@ Plain urllib, so that ``scripts/develop`` and the end-to-end test fixtures can u
 without an event loop; tests open their own aiohttp websocket where they need events.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 import json

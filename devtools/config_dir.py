@@ -1,7 +1,5 @@
 """Prepare a Home Assistant configuration folder that loads this working tree's integration."""
 
-from __future__ import annotations
-
 import json
 import os
 from pathlib import Path

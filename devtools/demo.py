@@ -4,8 +4,6 @@ Everything goes through Home Assistant's public APIs, the way the onboarding pag
 and the integrations page do it, so a demo also shows that those paths work.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 import itertools
 import time

@@ -1,7 +1,5 @@
 """Command line: run a simulated PBX, or drive a running one through its control API."""
 
-from __future__ import annotations
-
 import argparse
 import asyncio
 from collections.abc import Sequence

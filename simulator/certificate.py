@@ -1,7 +1,5 @@
 """A throw-away self-signed certificate, like the one a Yeastar PBX ships with."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 import datetime as dt
 import hashlib

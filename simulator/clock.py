@@ -1,7 +1,5 @@
 """The simulator's clock: real time plus an offset that tests move forward."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 import time
 

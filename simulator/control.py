@@ -3,8 +3,6 @@
 It shares the PBX's server but not its faults, and never shows tokens.
 """
 
-from __future__ import annotations
-
 import asyncio
 from dataclasses import asdict, fields
 import json

@@ -1,7 +1,5 @@
 """Background delivery of event reports, with the PBX's re-sends."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass

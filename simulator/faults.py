@@ -1,7 +1,5 @@
 """Fault switches that make the simulated PBX misbehave like a real one on a bad day."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 

@@ -1,7 +1,5 @@
 """The simulated Yeastar S-Series PBX: its HTTP API, sessions, lockout and event reports."""
 
-from __future__ import annotations
-
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable

@@ -5,8 +5,6 @@ A report is described once (who is in the call, in which state) and rendered per
 the old v1.0.0 format (``None``: parties as repeated top-level keys, no ``sn``).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 import json
 from typing import Literal

@@ -1,7 +1,5 @@
 """Canned call flows: the report sequences a real PBX sends for common calls."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum

@@ -9,8 +9,6 @@ Each check is a function that takes paths (or parsed data) and returns a list of
 so the tests at the bottom can run it on a broken copy and show that it bites.
 """
 
-from __future__ import annotations
-
 import ast
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass

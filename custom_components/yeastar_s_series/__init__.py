@@ -1,7 +1,5 @@
 """The Yeastar S-Series integration: calls and extensions of a Yeastar PBX in Home Assistant."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any

@@ -1,7 +1,5 @@
 """Config flow: find the PBX, test the credentials with one real login, store only the hash."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 import logging
 from typing import Any, NamedTuple

@@ -1,7 +1,5 @@
 """Constants of the Yeastar S-Series integration."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from enum import StrEnum
 import logging

@@ -5,8 +5,6 @@ The coordinator's update is the heartbeat. Event reports never go through it
 entities through dispatcher signals.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final

@@ -1,7 +1,5 @@
 """Diagnostics: what a user or maintainer needs when calls stop showing up; no secrets."""
 
-from __future__ import annotations
-
 from dataclasses import asdict
 from typing import Any
 

@@ -1,7 +1,5 @@
 """Base entities: one device for the PBX, one per extension under it."""
 
-from __future__ import annotations
-
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 

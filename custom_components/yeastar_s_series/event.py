@@ -1,7 +1,5 @@
 """The call event entity: every call report of the PBX as an event automations can use."""
 
-from __future__ import annotations
-
 from typing import Any, Final
 
 from homeassistant.components.event import (

@@ -6,8 +6,6 @@ connection before anything is sent; only the user can say whether the PBX got a
 new certificate or something sits between Home Assistant and the PBX.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult

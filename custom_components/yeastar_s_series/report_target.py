@@ -1,7 +1,5 @@
 """Where the PBX should post its event reports: Home Assistant as the PBX sees it."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 import ipaddress
 import socket

@@ -6,8 +6,6 @@ on the bus plus a dispatcher signal for the entities. Reports from any address
 but the PBX's, oversized or malformed bodies are refused and counted.
 """
 
-from __future__ import annotations
-
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta

@@ -1,7 +1,5 @@
 """Sensors: the session with the PBX, its event reports, and each extension's status."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime

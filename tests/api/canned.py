@@ -4,8 +4,6 @@ For answers the simulator never gives (errno 30003, 20000, odd JSON), and to
 record exactly what the client sends.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 import json
 from typing import Any, Self

@@ -1,7 +1,5 @@
 """Fixtures for the API client tests."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator
 
 import aiohttp

@@ -1,7 +1,5 @@
 """The client against a canned loopback server: request shapes and every kind of answer."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib

@@ -1,7 +1,5 @@
 """The client against the PBX simulator over real loopback HTTP and HTTPS."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator
 import time
 from typing import Any

@@ -1,7 +1,5 @@
 """HTTPS with the PBX's self-signed certificate: off, CA verification, and pinning."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncIterator
 import socket

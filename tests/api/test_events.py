@@ -1,7 +1,5 @@
 """Event report parsing: the documents' examples, the three formats, and hostile input."""
 
-from __future__ import annotations
-
 import json
 from typing import Any
 

@@ -6,8 +6,6 @@ two on the inputs where JSON parsers differ: repeated keys, big integers, floats
 lone surrogates, bad UTF-8 and deep nesting.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from functools import partial
 import json

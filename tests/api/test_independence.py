@@ -1,7 +1,5 @@
 """The API client stays independent of Home Assistant, so it could be a library of its own."""
 
-from __future__ import annotations
-
 import ast
 import json
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Reports the simulator posts, in the format each login asked for, parse as that format."""
 
-from __future__ import annotations
-
 from collections import defaultdict
 
 import aiohttp

@@ -1,7 +1,5 @@
 """Neither the token nor the password hash ever shows in errors, reprs or logs."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Awaitable, Iterator
 import logging

@@ -1,7 +1,5 @@
 """Fingerprint handling that needs no server."""
 
-from __future__ import annotations
-
 import pytest
 
 from custom_components.yeastar_s_series.api import normalize_fingerprint

@@ -15,8 +15,6 @@ each test module gets its own processes and configuration folder):
   pointed at Home Assistant, its Connection sensor ``connected``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 import os

@@ -10,8 +10,6 @@ renews the ones the README shows.
 The tests skip only when the browser is not installed (``.ci/run`` installs it).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 import os

@@ -4,8 +4,6 @@ One Home Assistant process serves the whole module (plus one restart): the tests
 in file order and each builds on the state the previous ones left, as a user would.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib

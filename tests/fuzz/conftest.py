@@ -7,8 +7,6 @@ either with aiohttp or byte by byte over a raw socket (for headers aiohttp would
 not send), and checks after every request that nothing went wrong in the logs.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 import contextlib

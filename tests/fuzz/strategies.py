@@ -5,8 +5,6 @@ format can repeat party keys, and so that a test can append a unique field befor
 encoding (the webhook drops a body it has just seen as a re-send).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 import json
 from typing import Any

@@ -9,8 +9,6 @@ exactly one `yeastar_s_series_event` for every valid report, once however often
 the same body is posted.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 import gzip

@@ -4,8 +4,6 @@ Every login the flows make is a real one at the simulator, so the tests count wh
 the PBX saw: one submission costs at most one failed login, and the flow logs out.
 """
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta

@@ -5,8 +5,6 @@ loopback, and checks both what the user sees (entity states, entry state, repair
 issues, flows) and what the PBX saw (logins, heartbeats, logouts).
 """
 
-from __future__ import annotations
-
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from itertools import pairwise

@@ -1,7 +1,5 @@
 """Helpers of the fault suite: probes, time travel, report posting and shared checks."""
 
-from __future__ import annotations
-
 import asyncio
 from collections import Counter
 from collections.abc import Mapping

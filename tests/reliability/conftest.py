@@ -7,8 +7,6 @@ On top: a probe of the event loop's responsiveness and a log of every API reques
 the integration's clients make.
 """
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any
 

@@ -1,7 +1,5 @@
 """Refused logins: the password changed on the PBX, an IP lockout caused by someone else."""
 
-from __future__ import annotations
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME

@@ -1,7 +1,5 @@
 """The PBX away, slow or confused: long outages, slow and garbage answers, a flapping network."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 import logging
 

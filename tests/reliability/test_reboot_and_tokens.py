@@ -1,7 +1,5 @@
 """The PBX forgets the session: a reboot in the middle of a call, tokens lost again and again."""
 
-from __future__ import annotations
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant

@@ -1,7 +1,5 @@
 """Home Assistant starts while the PBX is down."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory

@@ -1,7 +1,5 @@
 """Two PBXs in one Home Assistant, one of them failing: no cross-talk."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator
 import logging
 

@@ -12,8 +12,6 @@ attributes, config entries (the hash only under `password_hash`), repair issues
 and flow results.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 import json

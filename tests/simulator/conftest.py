@@ -1,7 +1,5 @@
 """Fixtures for the simulator tests: a PBX, an HTTP client and a report receiver, all on loopback."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 import hashlib

@@ -1,7 +1,5 @@
 """The PBX API over real loopback HTTP and HTTPS: login, lockout, tokens and endpoints."""
 
-from __future__ import annotations
-
 import re
 
 import aiohttp

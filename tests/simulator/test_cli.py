@@ -1,7 +1,5 @@
 """The command line: serve in a subprocess, then drive it with the other subcommands."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 import json
 from pathlib import Path

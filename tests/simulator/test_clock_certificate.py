@@ -1,7 +1,5 @@
 """The clock tests move and the self-signed certificate."""
 
-from __future__ import annotations
-
 import hashlib
 import ipaddress
 import time

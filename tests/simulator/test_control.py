@@ -1,7 +1,5 @@
 """The control API under /__simulator__/: state without secrets, scenarios, faults."""
 
-from __future__ import annotations
-
 import asyncio
 from typing import Any
 

@@ -1,7 +1,5 @@
 """Event reports posted to a small receiver on loopback, in the three formats."""
 
-from __future__ import annotations
-
 import asyncio
 import json
 import socket

@@ -1,7 +1,5 @@
 """Fault switches: a PBX that is down, slow or answering garbage."""
 
-from __future__ import annotations
-
 import time
 
 import aiohttp

@@ -1,7 +1,5 @@
 """Report bodies: the documents' own example payloads come out byte for byte."""
 
-from __future__ import annotations
-
 import json
 
 from simulator import (

@@ -5,8 +5,6 @@ be published on its own. It keeps only the MD5 hash of the password, never the
 password, and keeps the token out of every message and repr.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Mapping
 import hashlib

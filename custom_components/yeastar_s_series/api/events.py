@@ -8,8 +8,6 @@ Three formats exist, chosen by the login `version`:
 Whatever arrives, `parse_report` returns a `Report` or raises `ReportParseError`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum

@@ -4,8 +4,6 @@ Messages never contain the token, the password or its hash: request URLs carry
 the token, so no URL or library error text is ever put into a message.
 """
 
-from __future__ import annotations
-
 
 class YeastarError(Exception):
     """Base class for every error of the client."""

@@ -1,7 +1,5 @@
 """Typed models of what the S-Series API sends and receives."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any

@@ -4,8 +4,6 @@ Three modes: verify against the system CAs, trust whatever the PBX shows, or pin
 the SHA-256 fingerprint of its certificate (trust on first use without CA checks).
 """
 
-from __future__ import annotations
-
 import asyncio
 import contextlib
 import hashlib
