@@ -120,22 +120,39 @@ def encode_pairs(pairs: Pairs, *, ensure_ascii: bool = True) -> str:
 
 
 def accepted(body: bytes) -> bool:
-    """Say whether the integration must accept a body: a report, from no or our serial."""
+    """Say whether the fuzzed entry (API v2.0.0) must accept a body: a v2 report of its PBX."""
     try:
         report = parse_report(body)
     except ReportParseError:
         return False
-    return report.serial in (None, SERIAL)
+    return report.format is ReportFormat.V2_0_0 and report.serial == SERIAL
 
 
 # Building blocks
 
+# What JSON carries and Home Assistant can write out again: 64-bit integers, finite
+# floats, valid Unicode (hypothesis draws no lone surrogates by default).
 scalars = (
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(-(2**63), 2**64 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
+)
+# What json.loads reads but Home Assistant cannot write: lone surrogate escapes, NaN and
+# the infinities (json.dumps writes them as NaN/Infinity, or 1e400 reads as infinity),
+# integers beyond 64 bits.
+unserializable_scalars = (
+    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3).flatmap(
+        lambda surrogates: st.builds(
+            lambda before, after: before + surrogates + after,
+            st.text(max_size=5),
+            st.text(max_size=5),
+        )
+    )
+    | st.sampled_from((float("nan"), float("inf"), float("-inf")))
+    | st.integers(min_value=2**64)
+    | st.integers(max_value=-(2**63) - 1)
 )
 json_values = st.recursive(
     scalars,
@@ -233,6 +250,8 @@ def v100_reports(draw: st.DrawFn) -> GeneratedReport:
 
 
 valid_reports = v2_reports() | v102_reports() | v100_reports()
+# What the fuzzed entry (API v2.0.0) accepts; reports of the other formats it refuses.
+entry_reports = v2_reports()
 
 
 # Real reports, as the simulator renders them, for the truncation test.

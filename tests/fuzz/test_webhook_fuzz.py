@@ -1,12 +1,14 @@
 """Property-based fuzzing of the report parser and of the live webhook.
 
 The parser must turn any input into a `Report` or a `ReportParseError`, nothing
-else. The webhook, posted to over real loopback HTTP from the PBX's address with
-a loaded entry against the simulator, must never let an exception escape (Home
-Assistant would log "Error processing webhook" and answer 200), must fire nothing
-and answer 4xx for anything that is not a report of this PBX, and must fire
-exactly one `yeastar_s_series_event` for every valid report, once however often
-the same body is posted.
+else, and whatever it accepts Home Assistant must be able to write out as JSON.
+The webhook, posted to over real loopback HTTP from the PBX's address with a
+loaded API v2.0.0 entry against the simulator, must never let an exception escape
+(Home Assistant would log "Error processing webhook"), must answer 200 to
+everything (a real PBX re-sends anything else forever) while firing nothing for
+what is not a v2 report of this PBX, and must fire exactly one
+`yeastar_s_series_event` for every valid report, once however often the same body
+is posted.
 """
 
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from typing import Any
 import zlib
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.json import json_bytes
 from hypothesis import Phase, assume, find, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -29,6 +32,7 @@ from custom_components.yeastar_s_series.api import (
 from custom_components.yeastar_s_series.api.events import parse_report
 from custom_components.yeastar_s_series.const import MAX_REPORT_SIZE
 from custom_components.yeastar_s_series.event import EVENT_TYPES, call_event_type
+from custom_components.yeastar_s_series.reports import report_event_data
 
 from .conftest import FUZZ, SERIAL, WebhookProbe
 from .strategies import (
@@ -37,8 +41,10 @@ from .strategies import (
     GeneratedReport,
     accepted,
     encode_pairs,
+    entry_reports,
     json_values,
     scalars,
+    unserializable_scalars,
     v2_reports,
     v102_reports,
     valid_reports,
@@ -90,19 +96,12 @@ async def post_report(
     webhook.assert_quiet()
 
 
-async def post_refused(webhook: WebhookProbe, body: bytes, status: int) -> None:
-    """Post a body that must be refused with `status`, firing nothing."""
+async def post_refused(webhook: WebhookProbe, body: bytes) -> None:
+    """Post a body that must be refused: answered 200 (the PBX's address), firing nothing."""
     before = len(webhook.events)
-    assert await webhook.post(body) == status
+    assert await webhook.post(body) == 200
     assert len(webhook.events) == before, "a refused body fired an event"
     webhook.assert_quiet()
-
-
-def refusal_status(body: bytes) -> int:
-    """Return the status a body the integration must not accept is refused with."""
-    if len(body) > MAX_REPORT_SIZE:
-        return 413
-    return 403 if parse_or_refuse(body) is not None else 400
 
 
 # Input strategies beyond valid reports
@@ -210,6 +209,58 @@ def test_parser_reads_every_valid_report(generated: GeneratedReport) -> None:
         assert_report_matches(report, generated)
 
 
+unserializable_values = st.recursive(
+    unserializable_scalars,
+    lambda children: (
+        st.lists(children, min_size=1, max_size=2)
+        | st.dictionaries(st.text(max_size=4), children, min_size=1, max_size=2)
+    ),
+    max_leaves=3,
+)
+
+
+@st.composite
+def reports_with_unserializable_values(draw: st.DrawFn) -> bytes:
+    """Draw a valid report with one value Home Assistant cannot write, anywhere in it."""
+    generated = draw(valid_reports)
+    value = draw(unserializable_values | scalars)
+    where = draw(st.sampled_from(("field", "member", "key")))
+    if where == "member" and generated.parties:
+        body = generated.encode()
+        marker = '"channelid":' if '"channelid":' in body else '"from":'
+        return body.replace(marker, f'"x":{json.dumps(value)},{marker}', 1).encode()
+    if where == "key" and isinstance(value, str):
+        return generated.with_field(value, 1).encode().encode()
+    return generated.with_field("extra", value).encode().encode()
+
+
+@settings(FUZZ, max_examples=1000)
+@given(reports_with_unserializable_values())
+def test_parser_accepts_only_what_home_assistant_can_write(body: bytes) -> None:
+    """Lone surrogates, NaN, infinities and huge integers anywhere: refused, never passed on.
+
+    Home Assistant's encoder (orjson) refuses them; an event or state holding one
+    breaks the REST API, the websocket subscribers and the recorder.
+    """
+    report = parse_or_refuse(body)
+    if report is not None:
+        json_bytes(report_event_data(report))
+
+
+@settings(FUZZ, max_examples=150, phases=NO_SHRINK)
+@given(body=reports_with_unserializable_values())
+async def test_webhook_states_and_events_stay_serializable(
+    hass: HomeAssistant, webhook: WebhookProbe, body: bytes
+) -> None:
+    """Whatever a report holds, every state and every event fired can be written as JSON."""
+    before = len(webhook.events)
+    assert await webhook.post(body) == 200
+    webhook.assert_quiet()
+    for event in webhook.events[before:]:
+        json_bytes(event.data)
+    json_bytes([state.as_dict() for state in hass.states.async_all()])
+
+
 @settings(FUZZ, max_examples=300)
 @given(
     depth=st.integers(1, 50_000) | st.integers(900, 1100),
@@ -248,31 +299,31 @@ def test_parser_refuses_every_prefix_of_real_reports() -> None:
 async def test_webhook_refuses_invalid_bodies(
     webhook: WebhookProbe, body: bytes
 ) -> None:
-    """Bytes, text in any encoding, JSON of any shape, damaged and foreign reports: 4xx, no event."""
+    """Bytes, text in any encoding, JSON of any shape, damaged and foreign reports: no event."""
     assume(not accepted(body))
-    await post_refused(webhook, body, refusal_status(body))
+    await post_refused(webhook, body)
 
 
 async def test_webhook_refuses_every_prefix_of_real_reports(
     webhook: WebhookProbe,
 ) -> None:
-    """Every truncation of a real report is refused with 400; the whole report fires once."""
+    """Every truncation of a real report is refused; a whole v2 report fires once."""
     for body in REAL_BODIES:
         for end in range(len(body)):
-            await post_refused(webhook, body[:end], 400)
+            await post_refused(webhook, body[:end])
         before = len(webhook.events)
         assert await webhook.post(body) == 200
-        assert len(webhook.events) == before + 1
+        assert len(webhook.events) == before + accepted(body)
     assert webhook.requests > 2000
     webhook.assert_quiet()
 
 
 @settings(FUZZ, max_examples=300)
-@given(generated=valid_reports)
+@given(generated=entry_reports)
 async def test_webhook_fires_every_valid_report_once(
     webhook: WebhookProbe, loaded: MockConfigEntry, generated: GeneratedReport
 ) -> None:
-    """v2 `event`, v1.0.2 `action` and old v1.0.0 reports: one event each, even when posted twice."""
+    """Every v2 report of this PBX fires one event, even when posted twice."""
     before = len(webhook.events)
     await post_report(webhook, generated)
     assert webhook.events[before].data["config_entry_id"] == loaded.entry_id
@@ -288,7 +339,7 @@ async def test_webhook_fires_every_valid_report_once(
 async def test_webhook_oversized_bodies(
     webhook: WebhookProbe, size: int, valid: bool, chunked: bool
 ) -> None:
-    """Around and above 64 KiB: a report up to the limit fires, anything larger is refused 413."""
+    """Around and above 64 KiB: a report up to the limit fires, anything larger is refused."""
     if valid:
         head = f'{{"event":"DTMF","sn":"{SERIAL}","{NONCE}":"{webhook.nonce()}","pad":"'
         body = (head + "x" * max(0, size - len(head) - 2) + '"}').encode()
@@ -300,10 +351,7 @@ async def test_webhook_oversized_bodies(
         status = await webhook.raw([("Transfer-Encoding", "chunked")], [framed])
     else:
         status = await webhook.post(body)
-    if len(body) > MAX_REPORT_SIZE:
-        assert status == 413
-    else:
-        assert status == (200 if valid else 400)
+    assert status == 200
     fired = len(webhook.events) - before
     assert fired == (1 if valid and len(body) <= MAX_REPORT_SIZE else 0)
     webhook.assert_quiet()
@@ -326,7 +374,7 @@ async def test_webhook_wrong_encodings(
     encoding: str,
     position: int,
 ) -> None:
-    """A report in UTF-16/32, with a BOM, in latin-1 or with invalid UTF-8: refused, nothing fired."""
+    """A report in UTF-16/32, with a BOM, in latin-1 or with invalid UTF-8: nothing fired."""
     report = generated.with_field("name", text).with_field(NONCE, webhook.nonce())
     document = report.encode(ensure_ascii=False)
     if encoding == "invalid-utf-8":
@@ -336,16 +384,11 @@ async def test_webhook_wrong_encodings(
     else:
         body = document.encode(encoding, errors="replace")
     before = len(webhook.events)
-    status = await webhook.post(body)
-    if accepted(body):
-        # Text that happens to be UTF-8 too (latin-1 of plain ASCII is): a report.
-        assert status == 200
-        assert len(webhook.events) == before + 1
-    else:
-        assert status == 400
-        assert len(webhook.events) == before
+    assert await webhook.post(body) == 200
+    # Text that happens to be UTF-8 too (latin-1 of plain ASCII is) is a report.
+    assert len(webhook.events) == before + accepted(body)
     if encoding.startswith(("utf-16", "utf-32", "utf-8-sig", "invalid")):
-        assert status == 400
+        assert len(webhook.events) == before
     webhook.assert_quiet()
 
 
@@ -375,13 +418,8 @@ async def test_webhook_deep_nesting(
         "member": f'{{"event":"CallStatus","members":[{{"ext":{{"d":{deep}}}}}],"{NONCE}":"{nonce}"}}',
     }[where].encode()
     before = len(webhook.events)
-    status = await webhook.post(body)
-    if accepted(body):
-        assert status == 200
-        assert len(webhook.events) == before + 1
-    else:
-        assert status == 400
-        assert len(webhook.events) == before
+    assert await webhook.post(body) == 200
+    assert len(webhook.events) == before + accepted(body)
     webhook.assert_quiet()
     assert_serializable(hass, webhook)
 
@@ -515,13 +553,13 @@ async def test_webhook_generated_headers(
 ) -> None:
     """Any Content-Type, compression, chunking or Content-Length lie: no exception, no 5xx.
 
-    With honest framing a report fires once and anything else is refused with 4xx;
-    a body cut short by its Content-Length, or one whose length is no number, fires
-    nothing. (Compressed bodies go with honest framing only: a compressed stream cut
+    With honest framing a report fires once and anything else nothing, both
+    answered 200; a body cut short by its Content-Length, or one whose length is
+    no number, fires nothing. (Compressed bodies go with honest framing only: a compressed stream cut
     short is an undecodable body, see test_webhook_undecodable_content_encoding.)
     """
     if valid:
-        generated = data.draw(valid_reports)
+        generated = data.draw(entry_reports)
         document = generated.with_field(NONCE, webhook.nonce()).encode().encode()
     else:
         document = data.draw(invalid_bodies)
@@ -544,13 +582,9 @@ async def test_webhook_generated_headers(
     fired = len(webhook.events) - before
     assert status is None or status < 500
     if framing.honest:
-        if valid:
-            assert (status, fired) == (200, 1)
-        else:
-            assert status is not None and 400 <= status < 500
-            assert fired == 0
+        assert (status, fired) == (200, 1 if valid else 0)
     elif framing.kind in ("short", "bogus"):
-        assert status is None or 400 <= status < 500
+        # aiohttp refuses a bogus length itself (400); a short body is ours to refuse.
         assert fired == 0
     else:  # "long": what the client sent before giving up may have been a whole report
         assert fired <= (1 if valid else 0)
@@ -566,7 +600,7 @@ async def test_webhook_generated_headers(
 async def test_webhook_undecodable_content_encoding(
     webhook: WebhookProbe, encoding: str, garbage: bytes, magic: bool
 ) -> None:
-    """A body that does not decode as its Content-Encoding says: 4xx, no exception, no event."""
+    """A body that does not decode as its Content-Encoding says: no exception, no event."""
     body = (b"\x1f\x8b\x08\x00" if magic else b"") + garbage
     before = len(webhook.events)
     status = await webhook.raw(
@@ -577,13 +611,15 @@ async def test_webhook_undecodable_content_encoding(
         ],
         [body],
     )
-    assert status is not None and 400 <= status < 500, status
+    # 400 comes from aiohttp's parser, which decodes a body that came in one piece
+    # before the handler runs; a real PBX never compresses its reports.
+    assert status in (200, 400), status
     assert len(webhook.events) == before
     webhook.assert_quiet(allow_http_parser_errors=True)
 
 
 @settings(FUZZ, max_examples=100, phases=NO_SHRINK)
-@given(generated=valid_reports, data=st.data(), chunked=st.booleans())
+@given(generated=entry_reports, data=st.data(), chunked=st.booleans())
 async def test_webhook_body_split_across_reads(
     webhook: WebhookProbe,
     generated: GeneratedReport,
@@ -619,7 +655,7 @@ async def test_webhook_body_split_across_reads(
 
 @settings(FUZZ, max_examples=100, phases=NO_SHRINK)
 @given(
-    generated=valid_reports,
+    generated=entry_reports,
     key=st.sampled_from(("event_type", "event_types", "friendly_name")),
     value=scalars,
 )

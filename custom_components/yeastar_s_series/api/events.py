@@ -8,11 +8,12 @@ Three formats exist, chosen by the login `version`:
 Whatever arrives, `parse_report` returns a `Report` or raises `ReportParseError`.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 import json
-from typing import Any
+import math
+from typing import Any, NoReturn
 
 from .exceptions import ReportParseError
 
@@ -24,6 +25,9 @@ MAX_DEPTH = 16
 # then the trunk leg's caller.
 _NUMBER_KEYS = ("extid", "number", "from")
 _STRING_FIELDS = ("callid", "sn")
+# The integers Home Assistant's JSON encoder (orjson) writes: signed and unsigned 64 bits.
+_SMALLEST_INT = -(2**63)
+_LARGEST_INT = 2**64 - 1
 
 
 class ReportFormat(StrEnum):
@@ -87,61 +91,24 @@ class Report:
         return value if isinstance(value, str) else None
 
 
-type JsonLoads = Callable[[bytes | str], object]
-
-
 class _Pairs(list[tuple[str, Any]]):
     """A JSON object with every key kept, repeated ones included."""
 
 
-def _loads_utf8(body: bytes | str) -> object:
-    """Parse with the standard library, UTF-8 only (given bytes, it would guess UTF-16 too)."""
-    return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+def parse_report(body: bytes | str) -> Report:
+    r"""Parse one report body; any malformed input raises ReportParseError only.
 
-
-def parse_report(body: bytes | str, *, loads: JsonLoads = _loads_utf8) -> Report:
-    """Parse one report body; any malformed input raises ReportParseError only.
-
-    `loads` (Home Assistant passes orjson's) reads the common report straight into
-    dicts. The exact, slower parse decides whenever that result may differ from its
-    own: on any parse error, party keys at the top (the old format repeats them), too
-    deep nesting, and floats (a fast parser may turn a big integer into one).
+    Repeated top-level keys are kept, as the old format needs. A report is refused,
+    too, when Home Assistant could not write it out again (events, states and the
+    recorder are JSON): text that is not valid Unicode (a lone surrogate escape such
+    as `\ud83d` in the JSON text), numbers that are not finite (`NaN`, `Infinity`, `1e400`) and
+    integers beyond 64 bits.
     """
-    try:
-        document = loads(body)
-    except ValueError, RecursionError:
-        pass
-    else:
-        if (
-            isinstance(document, dict)
-            and document.keys().isdisjoint(PARTY_KINDS)
-            and _is_plain(document, 0)
-        ):
-            return _report(document, [])
-    return _parse_exact(body)
-
-
-def _is_plain(container: dict[str, Any] | list[Any], depth: int) -> bool:
-    """Say if a fast parse holds no float and no container MAX_DEPTH deep or deeper.
-
-    It looks at every value of every report, hence `type() is` rather than isinstance.
-    """
-    if depth >= MAX_DEPTH:
-        return False
-    for item in container.values() if isinstance(container, dict) else container:
-        kind = type(item)
-        if kind is float:
-            return False
-        if (kind is dict or kind is list) and not _is_plain(item, depth + 1):
-            return False
-    return True
-
-
-def _parse_exact(body: bytes | str) -> Report:
-    """Parse keeping repeated top-level keys, as the old format needs."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        document = json.loads(text, object_pairs_hook=_Pairs)
+        document = json.loads(
+            text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant
+        )
     except UnicodeDecodeError, ValueError, RecursionError:
         raise ReportParseError("The report is not JSON") from None
     if not isinstance(document, _Pairs):
@@ -152,8 +119,13 @@ def _parse_exact(body: bytes | str) -> Report:
         if key in PARTY_KINDS:
             parties.append(_party(key, value))
         else:
-            fields[key] = _plain(value, 1)
+            fields[_valid_text(key)] = _plain(value, 1)
     return _report(fields, parties)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    """Refuse `NaN`, `Infinity` and `-Infinity`, which JSON does not have."""
+    raise ReportParseError(f"The report holds the number {name}")
 
 
 def _report(fields: dict[str, Any], parties: list[Party]) -> Report:
@@ -205,11 +177,32 @@ def _party(kind: str, value: object) -> Party:
 
 
 def _plain(value: object, depth: int) -> Any:
-    """Turn nested `_Pairs` into dicts (the last of repeated inner keys wins)."""
+    """Turn nested `_Pairs` into dicts (the last of repeated inner keys wins).
+
+    Checks every value on the way: what passes, Home Assistant can encode.
+    """
+    if isinstance(value, str):
+        return _valid_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ReportParseError("The report holds a number that is not finite")
+    if type(value) is int and not _SMALLEST_INT <= value <= _LARGEST_INT:
+        raise ReportParseError("The report holds an integer beyond 64 bits")
     if not isinstance(value, list):
         return value
     if depth >= MAX_DEPTH:
         raise ReportParseError("The report is nested too deeply")
     if isinstance(value, _Pairs):
-        return {key: _plain(item, depth + 1) for key, item in value}
+        return {_valid_text(key): _plain(item, depth + 1) for key, item in value}
     return [_plain(item, depth + 1) for item in value]
+
+
+def _valid_text(text: str) -> str:
+    """Return text that UTF-8 can encode; a lone surrogate cannot."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise ReportParseError(
+                "The report holds text that is not valid Unicode"
+            ) from None
+    return text
