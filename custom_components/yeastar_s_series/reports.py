@@ -20,9 +20,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
-from homeassistant.util.json import json_loads
+from homeassistant.util.aiohttp import MockRequest
 
-from .api import ExtensionStatus, Report, ReportParseError, parse_report
+from .api import ExtensionStatus, Report, ReportFormat, ReportParseError, parse_report
 from .const import EVENT_YEASTAR, LOGGER, MAX_REPORT_SIZE, signal_report
 
 if TYPE_CHECKING:
@@ -120,40 +120,74 @@ class ReportReceiver:
         self._deduplicator = Deduplicator()
 
     async def async_handle(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request | MockRequest
     ) -> web.Response:
-        """Answer the PBX quickly; refuse what the PBX could not have sent."""
+        """Answer the PBX at once with 200; refuse what the PBX could not have sent.
+
+        A real PBX re-sends a report until it gets 200, so whatever comes from its
+        address gets 200, accepted or not: a body it cannot make us accept would
+        otherwise come back forever. Refusals are counted and logged instead.
+        """
+        if not isinstance(request, web.Request):
+            # `webhook/handle` over the websocket API: a Home Assistant user, not the PBX.
+            return self._refuse(HTTPStatus.FORBIDDEN, "not_http", None)
         if request.remote not in self.coordinator.pbx_addresses:
             return self._refuse(HTTPStatus.FORBIDDEN, "foreign_address", request.remote)
+        if (body := await self._async_read(request)) is not None:
+            self.async_receive(body)
+        return web.Response(status=HTTPStatus.OK)
+
+    async def _async_read(self, request: web.Request) -> bytes | None:
+        """Read the body; None (counted as invalid) when it is too large or unreadable."""
         if (
             request.content_length is not None
             and request.content_length > MAX_REPORT_SIZE
         ):
-            return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+            self._invalid("too_large", None)
+            return None
         try:
             body = await _read_body(request)
         except web.RequestPayloadError, HttpProcessingError:
-            self.stats.invalid += 1
-            self._note_problem("invalid", "the body could not be read")
-            return web.Response(status=HTTPStatus.BAD_REQUEST)
+            self._invalid("unreadable", "the body could not be read")
+            return None
         if len(body) > MAX_REPORT_SIZE:
-            return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+            self._invalid("too_large", None)
+            return None
+        return body
+
+    def async_receive(self, body: bytes) -> None:
+        """Handle one report body from the PBX: parse, check, de-duplicate, fire."""
         try:
-            # Home Assistant's fast parser (orjson); parse_report checks its result.
-            report = parse_report(body, loads=json_loads)
+            report = parse_report(body)
         except ReportParseError as err:
-            self.stats.invalid += 1
-            self._note_problem("invalid", str(err))
-            return web.Response(status=HTTPStatus.BAD_REQUEST)
-        if report.serial is not None and report.serial != self.coordinator.serial:
-            return self._refuse(HTTPStatus.FORBIDDEN, "foreign_serial", report.serial)
+            self._invalid("invalid", str(err))
+            return
+        if (problem := self._foreign(report)) is not None:
+            self.stats.refused += 1
+            self._note_problem(*problem)
+            return
         self.stats.last_received = dt_util.utcnow()
         if self._is_resent(report, body):
             self.stats.duplicates += 1
-            return web.Response(status=HTTPStatus.OK)
+            return
         self.stats.accepted += 1
         self._async_process(report)
-        return web.Response(status=HTTPStatus.OK)
+
+    def _foreign(self, report: Report) -> tuple[str, str | None] | None:
+        """Say why a report cannot be this PBX's, None when it can be.
+
+        The PBX reports in the format the login asked for; with v1.1.0 and v2.0.0
+        every report carries the PBX's serial. A report in another format, or one
+        without the serial where it belongs, did not come from the PBX.
+        """
+        expected = self.coordinator.client.api_version.report_format
+        if report.format != ReportFormat(expected or ReportFormat.V1_0_0):
+            return "wrong_format", f"format {report.format}"
+        if expected is not None and report.serial != self.coordinator.serial:
+            if report.serial is None:
+                return "missing_serial", None
+            return "foreign_serial", report.serial
+        return None
 
     def _is_resent(self, report: Report, body: bytes) -> bool:
         """Tell a re-send from a repeat that says something new.
@@ -200,12 +234,17 @@ class ReportReceiver:
             self.coordinator.async_inventory_changed()
 
     def _refuse(
-        self, status: HTTPStatus, reason: str, detail: str | None = None
+        self, status: HTTPStatus, reason: str, detail: str | None
     ) -> web.Response:
-        """Count and log a refused request, then answer it."""
+        """Count and log a request that is not the PBX's, then answer it."""
         self.stats.refused += 1
         self._note_problem(reason, detail)
         return web.Response(status=status)
+
+    def _invalid(self, reason: str, detail: str | None) -> None:
+        """Count and log a body from the PBX's address that is not a report."""
+        self.stats.invalid += 1
+        self._note_problem(reason, detail)
 
     def _note_problem(self, reason: str, detail: str | None) -> None:
         """Log the first problem of each kind as a warning, later ones at debug level."""

@@ -97,6 +97,7 @@ async def ha_port(hass: HomeAssistant, hass_client_no_auth: Any) -> int:
     # Components register their views before the app is served (the router freezes).
     for component in (
         "http",
+        "api",
         "network",
         "webhook",
         "websocket_api",

@@ -17,6 +17,10 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
 from custom_components.yeastar_s_series.api import ApiVersion
 from custom_components.yeastar_s_series.const import EVENT_YEASTAR, MAX_REPORT_SIZE
@@ -183,13 +187,23 @@ async def test_call_event_entity(
 
 
 async def test_document_examples(
-    hass: HomeAssistant, loaded: MockConfigEntry, post: Post
+    hass: HomeAssistant, pbx: SimulatedPBX, config_entry: MockConfigEntry, post: Post
 ) -> None:
     """The documents' example payloads become events with every party kept."""
     events = async_capture_events(hass, EVENT_YEASTAR)
-    for body in (DOC_V2_CALLSTATUS, DOC_V102_RING, DOC_V100_RING):
+    await setup_entry(hass, config_entry)
+    for api_version, body in (
+        (ApiVersion.V2_0_0, DOC_V2_CALLSTATUS),
+        (ApiVersion.V1_1_0, DOC_V102_RING),
+        (ApiVersion.V1_0_0, DOC_V100_RING),
+    ):
+        # Each format reaches an entry whose login asked the PBX for it.
+        hass.config_entries.async_update_entry(
+            config_entry, data=entry_data(pbx, api_version=api_version.value)
+        )
+        await hass.config_entries.async_reload(config_entry.entry_id)
         assert await post(body) == 200
-    await hass.async_block_till_done()
+        await hass.async_block_till_done()
 
     assert names(events) == ["CallStatus", "RING", "RING"]
     v2, v102, v100 = (event.data for event in events)
@@ -237,25 +251,46 @@ async def test_resent_report_fires_once(
     assert state.state == "registered"
 
 
+def _v2(**fields: Any) -> bytes:
+    """Write a v2 report of this PBX with extra fields (json.dumps writes NaN as such)."""
+    return json.dumps({"event": "NewCdr", **fields, "sn": SERIAL}).encode()
+
+
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("body", "counter"),
     [
-        (b"\xff\xfe not utf-8", 400),
-        (b"not json", 400),
-        (b"[1, 2]", 400),
-        (b'"RING"', 400),
-        (b"{}", 400),
-        (b'{"event": 5}', 400),
-        (b'{"action": ""}', 400),
-        (b'{"event": "CallStatus", "callid": 12}', 400),
-        (b'{"event": "CallStatus", "members": {"ext": {}}}', 400),
-        (b'{"event": "CallStatus", "members": [{"ext": "1001"}]}', 400),
-        (b"[" * 60_000, 400),
-        (json.dumps({"event": "BootUp", "sn": "999999999999"}).encode(), 403),
-        (json.dumps({"event": "BootUp", "pad": "x" * MAX_REPORT_SIZE}).encode(), 413),
+        (b"\xff\xfe not utf-8", "invalid"),
+        (b"not json", "invalid"),
+        (b"[1, 2]", "invalid"),
+        (b'"RING"', "invalid"),
+        (b"{}", "invalid"),
+        (b'{"event": 5}', "invalid"),
+        (b'{"action": ""}', "invalid"),
+        (b'{"event": "CallStatus", "callid": 12}', "invalid"),
+        (b'{"event": "CallStatus", "members": {"ext": {}}}', "invalid"),
+        (b'{"event": "CallStatus", "members": [{"ext": "1001"}]}', "invalid"),
+        (b"[" * 60_000, "invalid"),
+        (
+            json.dumps({"event": "BootUp", "pad": "x" * MAX_REPORT_SIZE}).encode(),
+            "invalid",
+        ),
+        # What Home Assistant cannot write as JSON (events, states, the recorder).
+        (_v2(callfrom="Caller \ud83d"), "invalid"),
+        (_v2(**{"Caller \udc00": "key"}), "invalid"),
+        (_v2(callduraction=float("nan")), "invalid"),
+        (_v2(callduraction=float("inf")), "invalid"),
+        (_v2(callduraction=float("-inf")), "invalid"),
+        (_v2(talkduraction=1).replace(b"1", b"1e400", 1), "invalid"),
+        (_v2(cdrid=2**64), "invalid"),
+        (_v2(cdrid=-(2**63) - 1), "invalid"),
+        # Not from this PBX: another serial, no serial, another report format.
+        (json.dumps({"event": "BootUp", "sn": "999999999999"}).encode(), "refused"),
+        (json.dumps({"event": "BootUp"}).encode(), "refused"),
+        (DOC_V100_RING.encode(), "refused"),
+        (DOC_V102_RING.encode(), "refused"),
     ],
     ids=lambda value: (
-        value[:24].decode(errors="replace") if isinstance(value, bytes) else None
+        value[:40].decode(errors="replace") if isinstance(value, bytes) else None
     ),
 )
 async def test_bad_bodies_fire_nothing(
@@ -265,21 +300,21 @@ async def test_bad_bodies_fire_nothing(
     post: Post,
     caplog: pytest.LogCaptureFixture,
     body: bytes,
-    status: int,
+    counter: str,
 ) -> None:
-    """Malformed, oversized or foreign reports are refused, counted, and fire nothing."""
+    """What is not a report of this PBX gets 200 (no re-sends), is counted, and fires nothing."""
     events = async_capture_events(hass, EVENT_YEASTAR)
     logins = pbx.stats.login_attempts
     caplog.set_level(logging.DEBUG, logger="custom_components.yeastar_s_series")
 
-    assert await post(body) == status
-    assert await post(body) == status
+    assert await post(body) == 200
+    assert await post(body) == 200
     await hass.async_block_till_done()
 
     assert events == []
     stats = loaded.runtime_data.receiver.stats
     assert stats.accepted == 0
-    assert stats.invalid + stats.refused == 2
+    assert getattr(stats, counter) == 2
     warnings = [
         r
         for r in caplog.records
@@ -288,6 +323,26 @@ async def test_bad_bodies_fire_nothing(
     assert len(warnings) == 1, "one warning per kind of problem, then debug"
     assert pbx.stats.login_attempts == logins, "a spoofed BootUp must not cause a login"
     assert loaded.runtime_data.coordinator.client.logged_in
+
+
+async def test_unwritable_report_leaves_the_api_working(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    post: Post,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A call record with a lone surrogate in it neither fires nor breaks /api/states.
+
+    Had it reached the Calls entity, Home Assistant could not encode its states any
+    more (HTTP 500 until the next call) and would log every refresh token trying.
+    """
+    assert await post(_v2(callid="1.1", callfrom="Caller \ud83d")) == 200
+    await hass.async_block_till_done()
+
+    client = await hass_client()
+    response = await client.get("/api/states")
+    assert response.status == 200
+    assert CALL_ENTITY in {state["entity_id"] for state in await response.json()}
 
 
 async def test_report_from_another_address_refused(
@@ -308,6 +363,33 @@ async def test_report_from_another_address_refused(
 
     assert events == []
     assert loaded.runtime_data.receiver.stats.refused == 1
+
+
+async def test_webhook_over_the_websocket_api_refused(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`webhook/handle` (any signed-in user may send it) is not the PBX: refused, no traceback."""
+    events = async_capture_events(hass, EVENT_YEASTAR)
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "webhook/handle",
+            "webhook_id": WEBHOOK_ID,
+            "method": "POST",
+            "body": DOC_V2_CALLSTATUS,
+        }
+    )
+    response = await client.receive_json()
+    await hass.async_block_till_done()
+
+    assert response["success"]
+    assert response["result"]["status"] == 403
+    assert events == []
+    assert loaded.runtime_data.receiver.stats.refused == 1
+    assert not [record for record in caplog.records if record.exc_info]
 
 
 async def test_new_and_removed_extensions(
@@ -332,7 +414,7 @@ async def test_new_and_removed_extensions(
     )
 
     pbx.remove_extension("1002")
-    config_change = {"action": "ConfigChange", "type": "extension", "operation": "del"}
+    config_change = {"event": "ConfigChange", "type": "extension", "operation": "del"}
     assert await post(json.dumps({**config_change, "sn": SERIAL})) == 200
     # Refreshes the PBX asks for are debounced (10 s), so a burst costs one list read.
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
