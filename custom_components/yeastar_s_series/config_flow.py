@@ -52,6 +52,7 @@ from .api import (
 from .const import (
     API_VERSION_AUTO,
     CONF_API_VERSION,
+    CONF_AUTH_REFUSED,
     CONF_CALLBACK_HOST,
     CONF_CALLBACK_PORT,
     CONF_FINGERPRINT,
@@ -127,6 +128,11 @@ def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
             probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
         }
     )
+
+
+def _without_refusal(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry data without the mark of a refused password: the user just signed in."""
+    return {key: value for key, value in data.items() if key != CONF_AUTH_REFUSED}
 
 
 class TestedPbx(NamedTuple):
@@ -271,7 +277,8 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 self.hass.data.get(LOCKOUTS, {}).pop(entry.entry_id, None)
                 return self.async_update_reload_and_abort(
                     entry,
-                    data_updates={
+                    data={
+                        **_without_refusal(entry.data),
                         CONF_USERNAME: user_input[CONF_USERNAME],
                         CONF_PASSWORD_HASH: password_hash,
                     },
@@ -307,7 +314,8 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 return self.async_update_reload_and_abort(
                     entry,
-                    data_updates={
+                    data={
+                        **_without_refusal(entry.data),
                         **user_input,
                         CONF_PORT: int(user_input[CONF_PORT]),
                         CONF_API_VERSION: result.api_version.value,

@@ -18,6 +18,8 @@ CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_CALLBACK_HOST: Final = "callback_host"
 CONF_CALLBACK_PORT: Final = "callback_port"
 CONF_FINGERPRINT: Final = "certificate_fingerprint"
+# Set when the PBX refuses the stored password; cleared by reauth or reconfigure.
+CONF_AUTH_REFUSED: Final = "auth_refused"
 
 API_VERSION_AUTO: Final = "auto"
 

@@ -34,6 +34,7 @@ from .api import (
     YeastarTokenError,
 )
 from .const import (
+    CONF_AUTH_REFUSED,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -120,7 +121,13 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         )
         self.client = client
         self.heartbeat_interval = timedelta(seconds=interval)
-        self.connection_state = ConnectionState.DISCONNECTED
+        # A password the PBX refused stays refused across restarts: no login until
+        # the user answers the reauth flow (five refusals lock the address out).
+        self.connection_state = (
+            ConnectionState.AUTH_FAILED
+            if entry.data.get(CONF_AUTH_REFUSED)
+            else ConnectionState.DISCONNECTED
+        )
         self.token_expires: datetime | None = None
         self.pbx_addresses: set[str] = set()
         self.device_id: str | None = None  # of the PBX device, once registered
@@ -157,6 +164,10 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             ) from err
         except YeastarInvalidAuthError as err:
             self.connection_state = ConnectionState.AUTH_FAILED
+            self.hass.config_entries.async_update_entry(
+                self.config_entry,
+                data={**self.config_entry.data, CONF_AUTH_REFUSED: True},
+            )
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
