@@ -101,7 +101,7 @@ class Results:
     reports: ReportResults
     memory: MemoryResults
     setup: SetupResults
-    idle: IdleResults
+    idle: list[IdleResults]  # one per heartbeat interval measured
     spread: SpreadResults
     targets: list[Target]
 
@@ -127,7 +127,8 @@ class Results:
             exactly_once=self.memory.delivery.exactly_once,
         )
         data["setup"]["single_warm_median_ms"] = self.setup.single_warm_median_ms
-        data["idle"]["cpu_s_per_pbx_hour"] = self.idle.cpu_s_per_pbx_hour
+        for idle_data, idle in zip(data["idle"], self.idle, strict=True):
+            idle_data["cpu_s_per_pbx_hour"] = idle.cpu_s_per_pbx_hour
         data["spread"].update(
             width_s=self.spread.width_s,
             even_per_second=self.spread.even_per_second,
@@ -192,12 +193,25 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="intervals to watch, after the two that set the phases",
     )
     parser.add_argument(
+        "--idle-interval",
+        type=int,
+        action="append",
+        dest="idle_intervals",
+        metavar="SECONDS",
+        help="heartbeat interval of a simulated idle hour (repeat it; default: "
+        f"{MIN_HEARTBEAT_INTERVAL}, {DEFAULT_HEARTBEAT_INTERVAL} and 60)",
+    )
+    parser.add_argument(
         "--write", action="store_true", help=f"add the table to {DOC.relative_to(ROOT)}"
     )
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the results as JSON here"
     )
     args = parser.parse_args(argv)
+    if args.idle_intervals is None:
+        args.idle_intervals = sorted(
+            {MIN_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, 60}
+        )
     if args.paced_reports is None:
         args.paced_reports = max(args.rounds, args.reports * 2 // 5)
     if args.setup_repeats < 2:
@@ -294,8 +308,10 @@ async def _phases(
 
     pbxs = await start_fleet(args.pbxs, first_index=1)
     try:
-        _say(f"idle: a simulated hour without entries (harness cost), {args.pbxs} PBXs")
-        harness_cpu, _ = await simulated_hour(hass, pbxs, DEFAULT_HEARTBEAT_INTERVAL)
+        harness_cpu = {}
+        for interval in args.idle_intervals:
+            _say(f"idle: a simulated hour in {interval} s steps without entries")
+            harness_cpu[interval], _ = await simulated_hour(hass, pbxs, interval)
         _say(f"set-up of {args.pbxs} entries at once")
         entries = await set_up_fleet(
             hass, port, pbxs, setup, heartbeat_interval=args.spread_interval
@@ -307,9 +323,13 @@ async def _phases(
         spread = await measure_spread(
             entries, args.spread_interval, args.spread_intervals
         )
-        _say("idle: a simulated hour with the entries (default heartbeat)")
-        await set_heartbeat_interval(hass, entries, DEFAULT_HEARTBEAT_INTERVAL)
-        idle = await measure_idle(hass, pbxs, harness_cpu)
+        idle = []
+        for interval in args.idle_intervals:
+            _say(
+                f"idle: a simulated hour with the entries, heartbeat every {interval} s"
+            )
+            await set_heartbeat_interval(hass, entries, interval)
+            idle.append(await measure_idle(hass, pbxs, interval, harness_cpu[interval]))
         _say("unloading the entries")
         for fleet_entry in entries:
             await hass.config_entries.async_unload(fleet_entry.entry.entry_id)

@@ -17,10 +17,7 @@ from homeassistant.helpers import event as event_helper
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
 
-from custom_components.yeastar_s_series.const import (
-    CONF_HEARTBEAT_INTERVAL,
-    DEFAULT_HEARTBEAT_INTERVAL,
-)
+from custom_components.yeastar_s_series.const import CONF_HEARTBEAT_INTERVAL
 
 from .home import BenchPBX, Entry, make_entry, make_pbx, time_it
 from .stats import median
@@ -233,10 +230,9 @@ async def simulated_hour(
 
 
 async def measure_idle(
-    hass: HomeAssistant, pbxs: list[BenchPBX], harness_cpu: float
+    hass: HomeAssistant, pbxs: list[BenchPBX], interval: int, harness_cpu: float
 ) -> IdleResults:
-    """One simulated hour with every entry loaded at the default heartbeat interval."""
-    interval = DEFAULT_HEARTBEAT_INTERVAL
+    """One simulated hour with every entry loaded at the given heartbeat interval."""
     cpu, seen = await simulated_hour(hass, pbxs, interval)
     totals = [counter.total() for counter in seen]
     return IdleResults(

@@ -184,21 +184,23 @@ def render_markdown(results: Results) -> str:
         "### Idle cost per PBX",
         "",
         (
-            f"One hour of Home Assistant's clock (and the PBXs') simulated in "
-            f"{idle.heartbeat_interval} s steps with `async_fire_time_changed`'s method, "
-            f"{idle.pbxs} PBXs at the default heartbeat interval. CPU is the process's, "
-            f"minus the same simulated hour without entries ({idle.cpu_s_harness:.2f} s); "
-            "the simulated PBXs run in the same process, so it includes their side of "
-            "each request (an upper bound)."
+            "One hour of Home Assistant's clock (and the PBXs') simulated in "
+            "heartbeat-interval steps with `async_fire_time_changed`'s method, "
+            f"{idle[0].pbxs} PBXs, at each heartbeat interval below. CPU is the "
+            "process's, minus the same simulated hour without entries; the simulated "
+            "PBXs run in the same process, so it includes their side of each request "
+            "(an upper bound)."
         ),
         "",
-        "| | Per PBX per hour |",
-        "|---|---|",
-        (
-            f"| Requests | {_span(idle.requests_per_pbx_hour_min, idle.requests_per_pbx_hour_max)} "
-            f"({_requests(idle.requests_by_endpoint)}) |"
+        "| Heartbeat interval | Requests per PBX per hour | CPU per PBX per hour | Harness CPU (20 PBXs, subtracted) |",
+        "|---|---|---|---|",
+        *(
+            f"| {one.heartbeat_interval} s | "
+            f"{_span(one.requests_per_pbx_hour_min, one.requests_per_pbx_hour_max)} "
+            f"({_requests(one.requests_by_endpoint)}) | {one.cpu_s_per_pbx_hour:.3f} s | "
+            f"{one.cpu_s_harness:.2f} s |"
+            for one in idle
         ),
-        f"| CPU | {idle.cpu_s_per_pbx_hour:.3f} s |",
         "",
         "### Heartbeat spread",
         "",

@@ -30,6 +30,7 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
         "--setup-repeats=2",
         "--spread-interval=4",
         "--spread-intervals=2",
+        "--idle-interval=30",
         f"--json={results_file}",
     ]
     done = subprocess.run(
@@ -81,10 +82,11 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert setup["single_cold_ms"] > 0
     assert len(setup["single_warm_ms"]) == 1
 
-    idle = results["idle"]
-    # 60 heartbeats an hour at the default 60 s, plus the extension list re-reads.
-    assert idle["requests_per_pbx_hour_min"] >= 60
-    assert idle["requests_by_endpoint"]["heartbeat"] == 60
+    (idle,) = results["idle"]
+    # 120 heartbeats an hour at 30 s, plus the extension list re-reads.
+    assert idle["heartbeat_interval"] == 30
+    assert idle["requests_per_pbx_hour_min"] >= 120
+    assert idle["requests_by_endpoint"]["heartbeat"] == 120
     assert idle["cpu_s_per_pbx_hour"] >= 0
 
     spread = results["spread"]

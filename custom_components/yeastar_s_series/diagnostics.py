@@ -41,7 +41,7 @@ async def async_get_config_entry_diagnostics(
             "api_version": coordinator.client.api_version.value,
             "token_expires": coordinator.token_expires,
             "last_update_success": coordinator.last_update_success,
-            "heartbeat_interval": coordinator.heartbeat_interval,
+            "heartbeat_interval_s": coordinator.heartbeat_interval.total_seconds(),
         },
         "pbx": asdict(data.device),
         "extensions": {number: asdict(ext) for number, ext in data.extensions.items()},

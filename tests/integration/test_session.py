@@ -36,6 +36,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_CALLBACK_HOST,
     CONF_CALLBACK_PORT,
     CONF_PASSWORD_HASH,
+    DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
     EVENT_YEASTAR,
     LOGGER,
@@ -55,7 +56,7 @@ EXTENSIONS = (
     "sensor.front_desk_1001_status",
     "sensor.kitchen_1002_status",
 )
-HEARTBEAT = timedelta(seconds=60)
+HEARTBEAT = timedelta(seconds=DEFAULT_HEARTBEAT_INTERVAL)
 TOKEN_LIFETIME = timedelta(seconds=1800)
 HTTPS_ISSUE_ID = "https_webhook"
 
@@ -87,6 +88,13 @@ async def _heartbeats(
         freezer.tick(HEARTBEAT)
         async_fire_time_changed(hass, dt_util.utcnow())
         await _settle(hass)
+
+
+async def _minutes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float
+) -> None:
+    """Let `minutes` pass, one heartbeat interval at a time."""
+    await _heartbeats(hass, freezer, round(timedelta(minutes=minutes) / HEARTBEAT))
 
 
 async def _settle(hass: HomeAssistant) -> None:
@@ -296,13 +304,13 @@ async def test_setup_waits_out_a_lockout(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
 
     # Home Assistant retries the setup several times in 9 minutes; none logs in.
-    await _heartbeats(hass, freezer, 9)
+    await _minutes(hass, freezer, 9)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
     assert config_entry.reason is not None and "locked out" in config_entry.reason
     assert pbx.stats.login_attempts == attempts + 1
 
     # Home Assistant's retry back-off (up to 320 s) decides when after the 10 minutes.
-    await _heartbeats(hass, freezer, 7)
+    await _minutes(hass, freezer, 7)
     assert _entry_state(config_entry) is ConfigEntryState.LOADED
     assert pbx.stats.login_attempts == attempts + 2
     assert pbx.stats.locked_refusals == 1
@@ -336,12 +344,12 @@ async def test_heartbeat_keeps_the_session_for_hours(
 ) -> None:
     """Three hours of heartbeats: one login, the token never lapses, reports arrive."""
     start = pbx.clock.now()
-    await _heartbeats(hass, freezer, 180)
+    await _minutes(hass, freezer, 180)
 
     # The PBX's clock follows the frozen time, so its tokens would have expired.
     assert pbx.clock.now() - start == pytest.approx(3 * 3600)
     assert pbx.stats.login_attempts == 1
-    assert pbx.stats.heartbeats == 1 + 180
+    assert pbx.stats.heartbeats == 1 + timedelta(hours=3) / HEARTBEAT
     assert len(pbx.sessions) == 1
     assert _state(hass, CONNECTION) == "connected"
     assert _state(hass, SESSION_EXPIRY) == _expiry()
@@ -367,14 +375,25 @@ async def test_forgotten_token_logs_in_again_once(
     pbx: SimulatedPBX,
     loaded: MockConfigEntry,
 ) -> None:
-    """When the PBX drops the token, the next heartbeat logs in again, exactly once."""
+    """When the PBX drops the token silently, within 30 s one login brings reports back.
+
+    Nothing tells Home Assistant (no reboot, no BootUp): calls are lost until the next
+    heartbeat, so the default interval bounds that window.
+    """
     pbx.forget_tokens()
-    await _heartbeats(hass, freezer, 1)
+    freezer.tick(timedelta(seconds=30))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await _settle(hass)
 
     assert pbx.stats.login_attempts == 2
     assert pbx.stats.successful_logins == 2
     assert len(pbx.sessions) == 1
     assert _state(hass, CONNECTION) == "connected"
+    events = async_capture_events(hass, EVENT_YEASTAR)
+    await pbx.set_extension_status("1000", "Busy")
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+    assert [event.data["status"] for event in events] == ["Busy"]
 
     await _heartbeats(hass, freezer, 5)
     assert pbx.stats.login_attempts == 2
@@ -440,13 +459,14 @@ async def test_pbxs_set_up_together_take_turns_to_heartbeat(
     # coordinator rounds its schedule to the second, and the test clock fires timers
     # up to half a second early, so a heartbeat can come a second early each time.
     assert all(len(seconds) >= 2 for seconds in seen), seen
+    interval = HEARTBEAT.total_seconds()
     firsts = [seconds[0] for seconds in seen]
     assert all(
-        abs(first - want) <= 2
-        for first, want in zip(firsts, [60, 75, 90, 105], strict=True)
+        abs(first - interval * (1 + place / 4)) <= 2
+        for place, first in enumerate(firsts)
     ), seen
     gaps = [later - earlier for seconds in seen for earlier, later in pairwise(seconds)]
-    assert all(abs(gap - 60) <= 2 for gap in gaps), seen
+    assert all(abs(gap - interval) <= 2 for gap in gaps), seen
     assert all(pbx.stats.successful_logins == 1 for pbx in pbxs)
 
 
@@ -487,7 +507,7 @@ async def test_reboot_logs_in_again_without_waiting(
     assert _state(hass, CONNECTION) == "connected"
 
     # A later reboot is not taken for a re-sent copy of the first BootUp.
-    await _heartbeats(hass, freezer, 3)
+    await _minutes(hass, freezer, 3)
     await pbx.reboot()
     await pbx.wait_delivered()
     await _settle(hass)
@@ -533,6 +553,43 @@ async def test_wrong_password_at_runtime_stops_logging_in(
     assert len(_reauth_flows(hass, loaded)) == 1
 
 
+async def test_refused_password_survives_restarts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    loaded: MockConfigEntry,
+) -> None:
+    """After a refusal, restarts try no login until the user signs in again.
+
+    Five restarts that each tried the refused password once would lock Home
+    Assistant's address out at the PBX.
+    """
+    pbx.password = "changed"
+    pbx.forget_tokens()
+    await _heartbeats(hass, freezer, 1)
+    assert pbx.stats.failed_logins == 1
+
+    for _ in range(5):
+        await hass.config_entries.async_reload(loaded.entry_id)
+        await _settle(hass)
+
+    assert pbx.stats.login_attempts == 2
+    assert not pbx.is_locked()
+    assert _entry_state(loaded) is ConfigEntryState.SETUP_ERROR
+    assert len(_reauth_flows(hass, loaded)) == 1
+
+    # The user answers the reauth flow: one login tests the password, one session opens.
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"username": "api", "password": "changed"}
+    )
+    await _settle(hass)
+    assert result["reason"] == "reauth_successful"
+    assert _entry_state(loaded) is ConfigEntryState.LOADED
+    assert pbx.stats.failed_logins == 1
+    assert _state(hass, CONNECTION) == "connected"
+
+
 async def test_locked_out_waits_ten_minutes(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -553,11 +610,11 @@ async def test_locked_out_waits_ten_minutes(
     assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
 
-    await _heartbeats(hass, freezer, 9)
+    await _minutes(hass, freezer, 9)
     assert pbx.stats.login_attempts == attempts + 1
     assert _state(hass, CONNECTION) == "locked_out"
 
-    await _heartbeats(hass, freezer, 1)
+    await _minutes(hass, freezer, 1)
     assert not pbx.is_locked()
     assert pbx.stats.login_attempts == attempts + 2
     assert pbx.stats.locked_refusals == 1
@@ -586,7 +643,7 @@ async def test_unreachable_pbx_recovers_without_a_login_storm(
     outage: int,
     logins: int,
 ) -> None:
-    """Down: disconnected, extensions unavailable, logged once; back: connected again.
+    """Down for `outage` minutes: disconnected, extensions unavailable, logged once; back: connected again.
 
     Coming back costs at most one login, however long the outage was.
     """
@@ -600,7 +657,7 @@ async def test_unreachable_pbx_recovers_without_a_login_storm(
     assert _state(hass, SESSION_EXPIRY) == expiry
     assert {_state(hass, entity_id) for entity_id in EXTENSIONS} == {STATE_UNAVAILABLE}
 
-    await _heartbeats(hass, freezer, outage - 1)
+    await _minutes(hass, freezer, outage - 1)
     assert _state(hass, CONNECTION) == "disconnected"
     assert pbx.stats.login_attempts == 1
     await pbx.come_up()

@@ -27,10 +27,15 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.yeastar_s_series.api import YeastarClient, hash_password
-from custom_components.yeastar_s_series.const import DOMAIN, EVENT_YEASTAR, LOGGER
+from custom_components.yeastar_s_series.const import (
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DOMAIN,
+    EVENT_YEASTAR,
+    LOGGER,
+)
 from simulator import BootUp, Scenario, SimulatedPBX, render
 
-HEARTBEAT: Final = timedelta(seconds=60)
+HEARTBEAT: Final = timedelta(seconds=DEFAULT_HEARTBEAT_INTERVAL)
 # Worst tolerated delay of a callback on Home Assistant's event loop. A blocking call
 # (sync I/O, a busy loop) shows as hundreds of milliseconds; a loaded 2-core CI machine
 # adds tens of milliseconds of scheduling noise.

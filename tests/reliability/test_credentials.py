@@ -1,5 +1,7 @@
 """Refused logins: the password changed on the PBX, an IP lockout caused by someone else."""
 
+from datetime import timedelta
+
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -36,6 +38,7 @@ from .common import (
 )
 
 NEW_PASSWORD = "n3w-Pa55word"
+MINUTE = timedelta(minutes=1)
 
 
 def _entry_state(entry: MockConfigEntry) -> ConfigEntryState:
@@ -154,7 +157,7 @@ async def test_lockout_caused_by_someone_else(
     requests = client_requests.total
     news = {3: "BootUp", 6: "ConfigChange"}
     for minute in range(1, 10):
-        await heartbeats(hass, freezer, 1)
+        await heartbeats(hass, freezer, 1, MINUTE)
         if (name := news.get(minute)) is not None:
             assert (
                 await post_report(ha_port, WEBHOOK_ID, report_body(name, SERIAL)) == 200
@@ -168,7 +171,7 @@ async def test_lockout_caused_by_someone_else(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
 
     # Ten minutes after the refused login: one login, and it works.
-    await heartbeats(hass, freezer, 1)
+    await heartbeats(hass, freezer, 1, MINUTE)
 
     assert not pbx.is_locked()
     assert pbx.stats.login_attempts == attempts + 2
