@@ -1,16 +1,14 @@
-"""Fixtures for the API client tests."""
+"""Fixtures for the API client tests: an aiohttp session, a canned server, the simulator."""
 
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
+from simulator import SimulatedPBX
+
 from .canned import CannedPBX
-
-
-@pytest.fixture(autouse=True)
-def _allow_loopback_sockets(socket_enabled: None) -> None:
-    """Let the client reach servers on 127.0.0.1 (the Home Assistant plugin blocks sockets)."""
+from .common import PASSWORD
 
 
 @pytest.fixture
@@ -25,3 +23,10 @@ async def canned() -> AsyncIterator[CannedPBX]:
     """Run a loopback server answering API calls with fixed JSON."""
     async with CannedPBX() as server:
         yield server
+
+
+@pytest.fixture
+async def pbx() -> AsyncIterator[SimulatedPBX]:
+    """Run a plain-HTTP simulator serving every API version."""
+    async with SimulatedPBX(username="api", password=PASSWORD) as simulator:
+        yield simulator

@@ -9,11 +9,11 @@ from custom_components.yeastar_s_series.api import (
     ApiVersion,
     ReportFormat,
     ReportTarget,
-    YeastarClient,
-    hash_password,
     parse_report,
 )
 from simulator import Scenario, SimulatedPBX
+
+from .common import PASSWORD, make_client
 
 CALLER = "13800000000"
 PATHS = {
@@ -42,21 +42,11 @@ async def test_simulator_reports_parse_in_every_format(
     receiver_port = runner.addresses[0][1]
     try:
         async with SimulatedPBX(
-            username="api", password="secret", port=0, report_retry_delay=0.05
+            username="api", password=PASSWORD, report_retry_delay=0.05
         ) as pbx:
             for version, (path, _) in PATHS.items():
-                client = YeastarClient(
-                    session,
-                    "127.0.0.1",
-                    port=pbx.port,
-                    https=False,
-                    api_version=version,
-                )
-                await client.login(
-                    "api",
-                    hash_password("secret"),
-                    ReportTarget("127.0.0.1", receiver_port, path),
-                )
+                client = make_client(session, pbx.port, version)
+                await client.login(ReportTarget("127.0.0.1", receiver_port, path))
             await pbx.play(Scenario.INBOUND_ANSWERED, extension="1001", caller=CALLER)
             await pbx.play(Scenario.FAILED_CALL)
             await (

@@ -4,19 +4,15 @@ import asyncio
 from collections.abc import Awaitable, Iterator
 import logging
 import traceback
+from typing import Any
 
 import aiohttp
 import pytest
 
-from custom_components.yeastar_s_series.api import (
-    YeastarClient,
-    YeastarError,
-    detect_api_version,
-    hash_password,
-)
+from custom_components.yeastar_s_series.api import YeastarClient, YeastarError
 from simulator import SimulatedPBX, generate_certificate
 
-from .common import PASSWORD, PASSWORD_HASH, TARGET
+from .common import PASSWORD, PASSWORD_HASH, TARGET, make_client
 
 
 def exception_chain(error: BaseException) -> Iterator[BaseException]:
@@ -70,8 +66,15 @@ async def test_secrets_stay_out_of_errors_reprs_and_logs(
     async with SimulatedPBX(
         username="api", password=PASSWORD, certificate=certificate, port=0
     ) as pbx:
-        client = YeastarClient(session, "127.0.0.1", port=pbx.port, request_timeout=0.3)
-        await client.login("api", PASSWORD_HASH, TARGET)
+        client = YeastarClient(
+            session,
+            "127.0.0.1",
+            username="api",
+            password_hash=PASSWORD_HASH,
+            port=pbx.port,
+            request_timeout=0.3,
+        )
+        await client.login(TARGET)
         token = client._token
         assert token
         secrets = (token, PASSWORD_HASH)
@@ -84,32 +87,36 @@ async def test_secrets_stay_out_of_errors_reprs_and_logs(
         await capture(errors, client.extensions())
         pbx.faults.slow = 0.0
 
+        https: dict[str, Any] = {
+            "username": "api",
+            "password_hash": PASSWORD_HASH,
+            "port": pbx.port,
+        }
         for other in (
             # The PBX's certificate changed after login (a pin), or is checked against CAs.
-            YeastarClient(session, "127.0.0.1", port=pbx.port, fingerprint="00" * 32),
-            YeastarClient(session, "127.0.0.1", port=pbx.port, verify_tls=True),
+            YeastarClient(session, "127.0.0.1", fingerprint="00" * 32, **https),
+            YeastarClient(session, "127.0.0.1", verify_tls=True, **https),
             # Something else answers on the port, then hangs up.
-            YeastarClient(session, "127.0.0.1", port=hangup_port, https=False),
+            make_client(session, hangup_port),
         ):
             other._token = token
-            await capture(errors, other.heartbeat(TARGET))
+            await capture(errors, other.keep_alive(TARGET))
             assert_no_secret(repr(other), *secrets)
 
-        await capture(errors, client.login("api", hash_password("wrong"), TARGET))
-        await capture(
-            errors,
-            detect_api_version(
-                session,
-                "127.0.0.1",
-                "api",
-                PASSWORD_HASH,
-                TARGET,
-                port=pbx.port,
-                https=False,
-            ),
+        # A wrong password, twice (the second is refused without a request).
+        wrong = YeastarClient(
+            session,
+            "127.0.0.1",
+            username="api",
+            password_hash=secrets[1][::-1],
+            port=pbx.port,
         )
+        await capture(errors, wrong.login(TARGET))
+        await capture(errors, wrong.login(TARGET))
         pbx.forget_tokens()
-        await capture(errors, client.heartbeat(TARGET))
+        pbx.password = "changed"  # the token is gone and the hash no longer works
+        await capture(errors, client.keep_alive(TARGET))
+        client._token = token  # a token the PBX no longer knows
         await capture(errors, client.logout())
         await pbx.go_down()
         client._token = token

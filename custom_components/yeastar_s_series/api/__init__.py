@@ -4,8 +4,7 @@ Independent of Home Assistant (a test keeps it so): it could be published as a
 library of its own.
 """
 
-from .client import TOKEN_LIFETIME, YeastarClient, detect_api_version, hash_password
-from .events import Party, Report, ReportFormat, parse_report
+from .client import DEFAULT_PORT, TOKEN_LIFETIME, YeastarClient, hash_password
 from .exceptions import (
     ReportParseError,
     YeastarApiUnavailableError,
@@ -22,10 +21,19 @@ from .exceptions import (
     YeastarTlsError,
     YeastarTokenError,
 )
-from .models import ApiVersion, DeviceInfo, Extension, ExtensionStatus, ReportTarget
+from .models import (
+    ApiVersion,
+    DeviceInfo,
+    Extension,
+    ExtensionStatus,
+    ReportFormat,
+    ReportTarget,
+)
+from .reports import Party, Report, parse_report
 from .tls import fetch_certificate_fingerprint, normalize_fingerprint
 
 __all__ = [
+    "DEFAULT_PORT",
     "TOKEN_LIFETIME",
     "ApiVersion",
     "DeviceInfo",
@@ -50,7 +58,6 @@ __all__ = [
     "YeastarTimeoutError",
     "YeastarTlsError",
     "YeastarTokenError",
-    "detect_api_version",
     "fetch_certificate_fingerprint",
     "hash_password",
     "normalize_fingerprint",

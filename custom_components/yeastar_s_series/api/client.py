@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import ssl
-from typing import Any
+from typing import Any, override
 
 import aiohttp
 
@@ -51,13 +51,19 @@ def hash_password(password: str) -> str:
 
 
 class YeastarClient:
-    """One API session with one PBX: login, heartbeat, queries, logout."""
+    """One API session with one PBX: login, keep-alive, queries, logout.
+
+    The session lives here: a request whose token the PBX no longer knows logs in
+    again once and is sent again once. A refused password is never sent twice.
+    """
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         host: str,
         *,
+        username: str,
+        password_hash: str,
         port: int = DEFAULT_PORT,
         https: bool = True,
         verify_tls: bool = False,
@@ -65,20 +71,25 @@ class YeastarClient:
         api_version: ApiVersion = ApiVersion.V2_0_0,
         request_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        """Describe the PBX; nothing is sent until `login`."""
+        """Describe the PBX and the API user; nothing is sent until asked."""
         self._session = session
         self.host = host
         self.port = port
         self.https = https
         self.api_version = api_version
         self.request_timeout = request_timeout
+        self._username = username
+        self._password_hash = password_hash
         self._ssl: bool | aiohttp.Fingerprint = (
             aiohttp_ssl(verify=verify_tls, fingerprint=fingerprint) if https else False
         )
         self._token: str | None = None
+        self._target: ReportTarget | None = None
+        self._refused: YeastarInvalidAuthError | None = None
 
+    @override
     def __repr__(self) -> str:
-        """Show where the client points, never its token."""
+        """Show where the client points, never its credentials or token."""
         return (
             f"{type(self).__name__}(host={self.host!r}, port={self.port}, "
             f"https={self.https}, api_version={self.api_version.value!r}, "
@@ -97,31 +108,68 @@ class YeastarClient:
         """Whether the client holds a token (the PBX may still have dropped it)."""
         return self._token is not None
 
-    async def login(
-        self, username: str, password_hash: str, target: ReportTarget
-    ) -> None:
+    async def detect_api_version(self) -> ApiVersion:
+        """Find the newest API version the PBX serves, without sending credentials.
+
+        A request without a token to a version the PBX has answers a token error;
+        a version it lacks answers HTTP 404 or errno 10003. No login is tried, so
+        detection costs no password whatever the PBX answers.
+        """
+        for version in DETECTION_ORDER:
+            self.api_version = version
+            try:
+                await self._request("heartbeat", {}, with_token=False)
+            except YeastarApiUnavailableError:
+                continue
+            except YeastarRequestError as err:
+                if err.errno == ERRNO_UNSUPPORTED_REQUEST:
+                    continue
+            # A token error, or any other answer of the API: it has this version.
+            return version
+        raise YeastarApiUnavailableError(
+            "The PBX serves none of the known API versions"
+        )
+
+    async def login(self, target: ReportTarget) -> None:
         """Open a session; the PBX will post event reports to `target` while it lives.
 
-        Raises YeastarInvalidAuthError or YeastarLockedOutError when refused: the
-        caller must not retry on its own, five failures lock its IP for 10 minutes.
+        Raises YeastarInvalidAuthError or YeastarLockedOutError when refused. After
+        a refused password this client sends no login again (five refusals lock its
+        IP out for 10 minutes): make a new client once the user gave new ones.
         """
+        if self._refused is not None:
+            raise self._refused
+        self._target = target
         body: dict[str, Any] = {
-            "username": username,
-            "password": password_hash,
+            "username": self._username,
+            "password": self._password_hash,
             "port": str(target.port),
         }
         if target.url:
             body["url"] = target.url
-        if (report_format := self.api_version.report_format) is not None:
-            body["version"] = report_format
-        answer = await self._request("login", body, with_token=False)
+        if (version := self.api_version.login_version) is not None:
+            body["version"] = version
+        try:
+            answer = await self._request("login", body, with_token=False)
+        except YeastarInvalidAuthError as err:
+            self._refused = err
+            raise
         token = answer.get("token")
         if not isinstance(token, str) or not token:
             raise YeastarResponseError("The PBX accepted the login but sent no token")
         self._token = token
 
-    async def heartbeat(self, target: ReportTarget) -> None:
-        """Extend the token by 30 minutes and (re)point event reports at `target`."""
+    async def keep_alive(self, target: ReportTarget) -> None:
+        """Extend the token by 30 minutes and (re)point event reports at `target`.
+
+        Logs in first when there is no token, and again (once) when the PBX no
+        longer knows the token; the heartbeat after a login tells the PBX the
+        report address, which the login cannot carry.
+        """
+        self._target = target
+        just_logged_in = self._token is None
+        if just_logged_in:
+            await self.login(target)
         body: dict[str, Any] = {
             "ipaddr": target.ipaddr,
             "port": str(target.port),
@@ -129,10 +177,14 @@ class YeastarClient:
         }
         if self.api_version is ApiVersion.V2_0_0:
             body["version"] = "2.0.0"
-        await self._request("heartbeat", body)
+        await self._call("heartbeat", body, may_log_in=not just_logged_in)
 
     async def logout(self) -> None:
-        """Release the token at the PBX; the client forgets it whatever the answer."""
+        """End the session; the client forgets it whatever the answer, and logs in no more.
+
+        Until `login` or `keep_alive` opens a new one, requests fail without being sent.
+        """
+        self._target = None
         if self._token is None:
             return
         try:
@@ -146,17 +198,31 @@ class YeastarClient:
 
     async def device_info(self) -> DeviceInfo:
         """Model, serial and versions of the PBX."""
-        return DeviceInfo.from_api(await self._request("deviceinfo/query", {}))
+        return DeviceInfo.from_api(await self._call("deviceinfo/query", {}))
 
     async def extensions(self) -> list[Extension]:
         """Return the PBX's extensions with their current status."""
-        answer = await self._request(self.api_version.extension_list_endpoint, {})
+        answer = await self._call(self.api_version.extension_list_endpoint, {})
         items = answer.get("extlist")
         if not isinstance(items, list):
             raise YeastarResponseError(
                 "The PBX sent an extension list without extensions"
             )
         return [ext for item in items if (ext := Extension.from_api(item)) is not None]
+
+    async def _call(
+        self, endpoint: str, body: Mapping[str, Any], *, may_log_in: bool = True
+    ) -> dict[str, Any]:
+        """Send a request with the token; if the PBX forgot it, log in once and resend once."""
+        try:
+            return await self._request(endpoint, body)
+        except YeastarTokenError:
+            if not may_log_in or self._target is None:
+                raise
+        _LOGGER.info("The PBX no longer knows the session, logging in again")
+        self._token = None
+        await self.login(self._target)
+        return await self._request(endpoint, body)
 
     async def _request(
         self, endpoint: str, body: Mapping[str, Any], *, with_token: bool = True
@@ -242,33 +308,3 @@ def _error_for(errno: str) -> YeastarError:
             "The PBX refused the request without an error number"
         )
     return YeastarRequestError(errno)
-
-
-async def detect_api_version(
-    session: aiohttp.ClientSession,
-    host: str,
-    username: str,
-    password_hash: str,
-    target: ReportTarget,
-    **client_options: Any,
-) -> YeastarClient:
-    """Find the newest API version the PBX serves, and return a client logged in with it.
-
-    Tries v2.0.0, v1.1.0, then v1.0.0. Only "this version is not here" moves on
-    (HTTP 404, errno 30003 or 10003); a refused password stops at once, so one
-    detection never costs more than one failed login.
-    """
-    for version in DETECTION_ORDER:
-        client = YeastarClient(session, host, api_version=version, **client_options)
-        try:
-            await client.login(username, password_hash, target)
-        except YeastarConnectionRefusedError:
-            raise
-        except YeastarApiUnavailableError:
-            continue
-        except YeastarRequestError as err:
-            if err.errno != ERRNO_UNSUPPORTED_REQUEST:
-                raise
-            continue
-        return client
-    raise YeastarApiUnavailableError("The PBX serves none of the known API versions")

@@ -13,6 +13,10 @@ class YeastarConnectionError(YeastarError):
     """The PBX could not be reached, or it did not answer in time."""
 
 
+class YeastarConnectionRefusedError(YeastarConnectionError):
+    """Nothing listens on the port: the PBX is down, the port is wrong or the API is off."""
+
+
 class YeastarTimeoutError(YeastarConnectionError):
     """The PBX did not answer within the request timeout."""
 
@@ -27,10 +31,6 @@ class YeastarCertificateChangedError(YeastarTlsError):
 
 class YeastarApiUnavailableError(YeastarError):
     """The PBX answers, but its API service is disabled or not running."""
-
-
-class YeastarConnectionRefusedError(YeastarConnectionError, YeastarApiUnavailableError):
-    """Nothing listens on the port: the PBX is down, the port is wrong or the API is off."""
 
 
 class YeastarResponseError(YeastarError):

@@ -7,6 +7,14 @@ from typing import Any
 from .exceptions import YeastarResponseError
 
 
+class ReportFormat(StrEnum):
+    """Event report formats, named by the login `version` that selects them."""
+
+    V1_0_0 = "1.0.0"
+    V1_0_2 = "1.0.2"
+    V2_0_0 = "2.0.0"
+
+
 class ApiVersion(StrEnum):
     """API versions of the S-Series firmware, newest first in `DETECTION_ORDER`."""
 
@@ -15,12 +23,19 @@ class ApiVersion(StrEnum):
     V2_0_0 = "v2.0.0"
 
     @property
-    def report_format(self) -> str | None:
-        """The login `version` that selects this API's event report format.
+    def report_format(self) -> ReportFormat:
+        """The format this API's event reports come in (chosen at login)."""
+        return _REPORT_FORMATS[self]
+
+    @property
+    def login_version(self) -> str | None:
+        """The login `version` that selects the report format.
 
         v1.0.0 knows no `version` field and reports in the old format.
         """
-        return _REPORT_FORMATS[self]
+        if self is ApiVersion.V1_0_0:
+            return None
+        return self.report_format.value
 
     @property
     def extension_list_endpoint(self) -> str:
@@ -28,10 +43,10 @@ class ApiVersion(StrEnum):
         return "extension/list" if self is ApiVersion.V2_0_0 else "extensionlist/query"
 
 
-_REPORT_FORMATS: dict[ApiVersion, str | None] = {
-    ApiVersion.V1_0_0: None,
-    ApiVersion.V1_1_0: "1.0.2",
-    ApiVersion.V2_0_0: "2.0.0",
+_REPORT_FORMATS: dict[ApiVersion, ReportFormat] = {
+    ApiVersion.V1_0_0: ReportFormat.V1_0_0,
+    ApiVersion.V1_1_0: ReportFormat.V1_0_2,
+    ApiVersion.V2_0_0: ReportFormat.V2_0_0,
 }
 
 DETECTION_ORDER = (ApiVersion.V2_0_0, ApiVersion.V1_1_0, ApiVersion.V1_0_0)

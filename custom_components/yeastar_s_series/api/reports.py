@@ -10,12 +10,12 @@ Whatever arrives, `parse_report` returns a `Report` or raises `ReportParseError`
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 import json
 import math
 from typing import Any, NoReturn
 
 from .exceptions import ReportParseError
+from .models import ReportFormat
 
 PARTY_KINDS = ("ext", "inbound", "outbound")
 # Real reports nest four levels (report, member list, member, party). Deeper ones are
@@ -28,14 +28,6 @@ _STRING_FIELDS = ("callid", "sn")
 # The integers Home Assistant's JSON encoder (orjson) writes: signed and unsigned 64 bits.
 _SMALLEST_INT = -(2**63)
 _LARGEST_INT = 2**64 - 1
-
-
-class ReportFormat(StrEnum):
-    """Event report formats, named by the login `version` that selects them."""
-
-    V1_0_0 = "1.0.0"
-    V1_0_2 = "1.0.2"
-    V2_0_0 = "2.0.0"
 
 
 @dataclass(frozen=True, slots=True)
