@@ -37,7 +37,6 @@ from homeassistant.util.json import json_loads
 
 # Imported before Home Assistant looks for custom integrations, so that it finds ours.
 import custom_components.yeastar_s_series  # noqa: F401
-from custom_components.yeastar_s_series import YeastarConfigEntry
 from custom_components.yeastar_s_series.api import ApiVersion, hash_password
 from custom_components.yeastar_s_series.const import (
     CONF_API_VERSION,
@@ -47,6 +46,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_PASSWORD_HASH,
     DOMAIN,
 )
+from custom_components.yeastar_s_series.coordinator import YeastarConfigEntry
 from simulator import SimulatedPBX
 from simulator.pbx import Json, SimSession
 

@@ -1,43 +1,37 @@
 """The Yeastar S-Series integration: calls and extensions of a Yeastar PBX in Home Assistant."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
     CONF_SSL,
+    CONF_USERNAME,
     CONF_VERIFY_SSL,
-    CONF_WEBHOOK_ID,
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .api import ApiVersion, YeastarClient
-from .const import CONF_API_VERSION, CONF_FINGERPRINT, DOMAIN, MANUFACTURER
-from .coordinator import YeastarCoordinator, extension_number
-from .reports import ReportReceiver
+from .const import (
+    CONF_API_VERSION,
+    CONF_FINGERPRINT,
+    CONF_PASSWORD_HASH,
+    MANUFACTURER,
+    signal_report,
+)
+from .coordinator import YeastarConfigEntry, YeastarCoordinator, YeastarRuntimeData
+from .devices import extension_number, pbx_device_identifier
+from .receiver import ReportReceiver
+from .repairs import async_check_https
+from .webhook import async_register_webhook, async_unregister_webhook
 
 PLATFORMS = [Platform.EVENT, Platform.SENSOR]
-
-HTTPS_ISSUE_ID = "https_webhook"
-
-
-@dataclass(slots=True)
-class YeastarRuntimeData:
-    """What a loaded entry holds: the session and the report receiver."""
-
-    coordinator: YeastarCoordinator
-    receiver: ReportReceiver
-
-
-type YeastarConfigEntry = ConfigEntry[YeastarRuntimeData]
 
 
 def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> YeastarClient:
@@ -45,6 +39,8 @@ def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> Yeastar
     return YeastarClient(
         async_get_clientsession(hass),
         data[CONF_HOST],
+        username=data[CONF_USERNAME],
+        password_hash=data[CONF_PASSWORD_HASH],
         port=data[CONF_PORT],
         https=data[CONF_SSL],
         verify_tls=data[CONF_VERIFY_SSL],
@@ -55,52 +51,46 @@ def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> Yeastar
 
 async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> bool:
     """Open the session, listen for reports, and add the entities."""
-    coordinator = YeastarCoordinator(hass, entry, async_create_client(hass, entry.data))
-    receiver = ReportReceiver(hass, coordinator)
-    webhook_id = entry.data[CONF_WEBHOOK_ID]
-    # Registered before the first login so that no report of the new session is lost.
-    webhook.async_register(
-        hass,
-        DOMAIN,
-        entry.title,
-        webhook_id,
-        receiver.async_handle,
-        local_only=True,
-        allowed_methods=["POST"],
+    assert entry.unique_id is not None
+    client = async_create_client(hass, entry.data)
+    receiver = ReportReceiver(
+        hass, entry.entry_id, entry.unique_id, client.api_version.report_format
     )
-    try:
-        await coordinator.async_config_entry_first_refresh()
-    except BaseException:
-        webhook.async_unregister(hass, webhook_id)
-        await (
-            coordinator.async_logout()
-        )  # in case the login worked and a later step failed
-        raise
+    coordinator = YeastarCoordinator(hass, entry, client, receiver)
     entry.runtime_data = YeastarRuntimeData(coordinator=coordinator, receiver=receiver)
+    # Run last when the entry unloads, or when its setup fails after a login.
+    entry.async_on_unload(coordinator.async_logout)
+    # Before the first login, so that no report of the new session is lost.
+    async_register_webhook(hass, entry)
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass, signal_report(entry.entry_id), coordinator.async_handle_report
+        )
+    )
+    await coordinator.async_config_entry_first_refresh()
 
     device = coordinator.data.device
     pbx = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, coordinator.serial)},
+        identifiers={pbx_device_identifier(coordinator.serial)},
         manufacturer=MANUFACTURER,
         name=device.model,
         model=device.model,
         serial_number=device.serial,
         sw_version=device.firmware_version,
         hw_version=device.hardware_version,
-        configuration_url=coordinator.client.base_url,
+        configuration_url=client.base_url,
     )
-    coordinator.device_id = pbx.id
+    coordinator.device_id = receiver.device_id = pbx.id
 
-    async def _async_unregister_and_logout(_: Event | None = None) -> None:
-        webhook.async_unregister(hass, webhook_id)
+    async def _async_stop(_: Event) -> None:
+        """Stop listening and release the token (entries are not unloaded at a stop)."""
+        async_unregister_webhook(hass, entry)
         await coordinator.async_logout()
 
     # Not listen_once: unloading after the stop event would remove a spent listener.
-    entry.async_on_unload(
-        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_unregister_and_logout)
-    )
-    _async_check_https(hass)
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
+    async_check_https(hass)
     # Before the entities: the first one to listen starts the heartbeat schedule.
     coordinator.async_offset_heartbeats()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -108,35 +98,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> bool:
-    """Remove the entities, stop listening for reports, and release the token."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        webhook.async_unregister(hass, entry.data[CONF_WEBHOOK_ID])
-        await entry.runtime_data.coordinator.async_logout()
-    return unloaded
+    """Remove the entities; the webhook and the token go with the entry's unload callbacks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: YeastarConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Let the user delete the device of an extension the PBX no longer has."""
-    number = extension_number(device, entry.runtime_data.coordinator.serial)
-    return (
-        number is not None
-        and number not in entry.runtime_data.coordinator.data.extensions
-    )
-
-
-def _async_check_https(hass: HomeAssistant) -> None:
-    """Raise a repair issue when HA serves only HTTPS: the PBX posts reports in plain HTTP."""
-    if hass.config.api is not None and hass.config.api.use_ssl:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            HTTPS_ISSUE_ID,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=HTTPS_ISSUE_ID,
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, HTTPS_ISSUE_ID)
+    coordinator = entry.runtime_data.coordinator
+    number = extension_number(device, coordinator.serial)
+    return number is not None and number not in coordinator.data.extensions

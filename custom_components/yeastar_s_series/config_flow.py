@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 import logging
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, override
 
 from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
@@ -34,18 +34,12 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from . import YeastarConfigEntry
 from .api import (
+    DEFAULT_PORT,
     ApiVersion,
     DeviceInfo,
-    YeastarApiUnavailableError,
     YeastarClient,
-    YeastarConnectionError,
     YeastarError,
-    YeastarInvalidAuthError,
-    YeastarLockedOutError,
-    YeastarTlsError,
-    detect_api_version,
     fetch_certificate_fingerprint,
     hash_password,
 )
@@ -59,14 +53,17 @@ from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
     DEFAULT_HEARTBEAT_INTERVAL,
-    DEFAULT_PORT,
     DEFAULT_USERNAME,
     DOMAIN,
     MAX_HEARTBEAT_INTERVAL,
     MIN_HEARTBEAT_INTERVAL,
 )
-from .coordinator import LOCKOUTS
-from .report_target import ReportAddressUnknownError, async_report_target
+from .coordinator import LOCKOUTS, YeastarConfigEntry, failure_for
+from .report_target import (
+    ReportAddressUnknownError,
+    async_report_target,
+    async_resolve_host,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -150,6 +147,7 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
+    @override
     def async_get_options_flow(config_entry: YeastarConfigEntry) -> YeastarOptionsFlow:
         """Options: heartbeat interval and the report address override."""
         return YeastarOptionsFlow()
@@ -157,34 +155,35 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_test_login(
         self, settings: Mapping[str, Any], password_hash: str, webhook_id: str
     ) -> TestedPbx:
-        """Log in once (detecting the API version if asked), read the device, log out.
+        """Log in once (detecting the API version first if asked), read the device, log out.
 
-        A refused password stops the detection at once: one submission never
-        costs more than one failed login at the PBX. Over HTTPS without CA
-        verification, the certificate seen now is pinned (unless `settings`
-        already carries a pin) and the login goes through that pin.
+        Detection sends no credentials, so one submission never costs more than
+        one failed login at the PBX. Over HTTPS without CA verification, the
+        certificate seen now is pinned (unless `settings` already carries a pin)
+        and the login goes through that pin.
         """
-        session = async_get_clientsession(self.hass)
         host = settings[CONF_HOST]
         port = int(settings[CONF_PORT])
         fingerprint: str | None = settings.get(CONF_FINGERPRINT)
         if fingerprint is None and settings[CONF_SSL] and not settings[CONF_VERIFY_SSL]:
             fingerprint = await fetch_certificate_fingerprint(host, port)
-        options = {
-            "port": port,
-            "https": settings[CONF_SSL],
-            "verify_tls": settings[CONF_VERIFY_SSL],
-            "fingerprint": fingerprint,
-        }
-        username = settings[CONF_USERNAME]
-        target = await async_report_target(self.hass, host, webhook_id, {})
-        if (api_version := _chosen_version(settings[CONF_API_VERSION])) is None:
-            client = await detect_api_version(
-                session, host, username, password_hash, target, **options
-            )
-        else:
-            client = YeastarClient(session, host, api_version=api_version, **options)
-            await client.login(username, password_hash, target)
+        chosen = _chosen_version(settings[CONF_API_VERSION])
+        client = YeastarClient(
+            async_get_clientsession(self.hass),
+            host,
+            username=settings[CONF_USERNAME],
+            password_hash=password_hash,
+            port=port,
+            https=settings[CONF_SSL],
+            verify_tls=settings[CONF_VERIFY_SSL],
+            fingerprint=fingerprint,
+            api_version=chosen or ApiVersion.V2_0_0,
+        )
+        addresses = await async_resolve_host(self.hass, host)
+        target = await async_report_target(self.hass, addresses, host, webhook_id, {})
+        if chosen is None:
+            await client.detect_api_version()
+        await client.login(target)
         try:
             device = await client.device_info()
         finally:
@@ -202,22 +201,14 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
             result = await self._async_test_login(settings, password_hash, webhook_id)
         except ReportAddressUnknownError:
             return {"base": "report_address_unknown"}, None
-        except YeastarInvalidAuthError:
-            return {"base": "invalid_auth"}, None
-        except YeastarLockedOutError:
-            return {"base": "locked_out"}, None
-        except YeastarTlsError:
-            return {"base": "tls_error"}, None
-        except YeastarConnectionError:
-            # Before the API check: a refused connection is both, and the PBX is unreachable.
-            return {"base": "cannot_connect"}, None
-        except YeastarApiUnavailableError:
-            return {"base": "api_unavailable"}, None
-        except YeastarError:
-            _LOGGER.exception("Unexpected answer from the PBX")
-            return {"base": "unknown"}, None
+        except YeastarError as err:
+            form_error = failure_for(err).form_error
+            if form_error == "unknown":
+                _LOGGER.exception("Unexpected answer from the PBX")
+            return {"base": form_error}, None
         return {}, result
 
+    @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:

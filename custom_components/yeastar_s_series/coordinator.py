@@ -1,18 +1,20 @@
-"""The PBX session: login, heartbeats that keep the token alive, and recovery.
+"""The PBX session as Home Assistant sees it: states, reauth, lockout, inventory.
 
-The coordinator's update is the heartbeat. Event reports never go through it
-(`async_set_updated_data` would reset the heartbeat timer): they reach the
-entities through dispatcher signals.
+The coordinator's update is the heartbeat (the client keeps the session itself).
+Event reports never go through the update (`async_set_updated_data` would reset
+the heartbeat timer): they reach the entities through dispatcher signals, and
+the coordinator reacts to the ones that concern the session or the inventory.
 """
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final, override
 
-from homeassistant.const import CONF_USERNAME
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -23,6 +25,7 @@ from .api import (
     DeviceInfo,
     Extension,
     ExtensionStatus,
+    Report,
     YeastarApiUnavailableError,
     YeastarCertificateChangedError,
     YeastarClient,
@@ -31,12 +34,10 @@ from .api import (
     YeastarInvalidAuthError,
     YeastarLockedOutError,
     YeastarTlsError,
-    YeastarTokenError,
 )
 from .const import (
     CONF_AUTH_REFUSED,
     CONF_HEARTBEAT_INTERVAL,
-    CONF_PASSWORD_HASH,
     DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
     EXTENSION_REFRESH_INTERVAL,
@@ -45,51 +46,58 @@ from .const import (
     ConnectionState,
     signal_extension,
 )
+from .devices import extension_number
+from .receiver import ReportReceiver
+from .repairs import (
+    async_create_certificate_issue,
+    async_create_lockout_issue,
+    async_delete_entry_issues,
+)
 from .report_target import (
     ReportAddressUnknownError,
     async_report_target,
     async_resolve_host,
 )
 
-if TYPE_CHECKING:
-    from . import YeastarConfigEntry
-
 # When a lockout ends, per config entry. Kept outside the coordinator so that a
 # failed setup retried by Home Assistant still waits the 10 minutes out.
 LOCKOUTS: HassKey[dict[str, datetime]] = HassKey(f"{DOMAIN}_lockouts")
 
 
-# How a failed heartbeat shows: connection state and message. Most specific first
-# (a refused connection is also "API unavailable", a changed certificate a TLS error).
-FAILURES: Final[tuple[tuple[type[YeastarError], ConnectionState, str], ...]] = (
-    (
-        YeastarCertificateChangedError,
-        ConnectionState.CERTIFICATE_CHANGED,
-        "certificate_changed",
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How an API error shows: connection state, exception text, config form error."""
+
+    state: ConnectionState
+    translation_key: str
+    form_error: str
+
+
+# Looked up along the error's class hierarchy, most specific class first.
+FAILURES: Final[dict[type[YeastarError], Failure]] = {
+    YeastarInvalidAuthError: Failure(
+        ConnectionState.AUTH_FAILED, "invalid_auth", "invalid_auth"
     ),
-    (YeastarTlsError, ConnectionState.TLS_ERROR, "tls_error"),
-    (YeastarConnectionError, ConnectionState.DISCONNECTED, "cannot_connect"),
-    (YeastarApiUnavailableError, ConnectionState.API_UNAVAILABLE, "api_unavailable"),
-)
+    YeastarLockedOutError: Failure(
+        ConnectionState.LOCKED_OUT, "locked_out", "locked_out"
+    ),
+    YeastarCertificateChangedError: Failure(
+        ConnectionState.CERTIFICATE_CHANGED, "certificate_changed", "tls_error"
+    ),
+    YeastarTlsError: Failure(ConnectionState.TLS_ERROR, "tls_error", "tls_error"),
+    YeastarConnectionError: Failure(
+        ConnectionState.DISCONNECTED, "cannot_connect", "cannot_connect"
+    ),
+    YeastarApiUnavailableError: Failure(
+        ConnectionState.API_UNAVAILABLE, "api_unavailable", "api_unavailable"
+    ),
+    YeastarError: Failure(ConnectionState.DISCONNECTED, "unexpected_answer", "unknown"),
+}
 
 
-def lockout_issue_id(entry_id: str) -> str:
-    """Repair issue id of a locked-out entry."""
-    return f"locked_out_{entry_id}"
-
-
-def certificate_issue_id(entry_id: str) -> str:
-    """Repair issue id of an entry whose PBX shows a new certificate."""
-    return f"certificate_changed_{entry_id}"
-
-
-def _locked_out_error(until: datetime) -> UpdateFailed:
-    """Say until when no login is tried."""
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key="locked_out",
-        translation_placeholders={"until": dt_util.as_local(until).strftime("%H:%M")},
-    )
+def failure_for(err: YeastarError) -> Failure:
+    """Return how an API error shows to the user."""
+    return next(FAILURES[cls] for cls in type(err).__mro__ if cls in FAILURES)
 
 
 @dataclass(slots=True)
@@ -100,27 +108,45 @@ class PbxData:
     extensions: dict[str, Extension] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class YeastarRuntimeData:
+    """What a loaded entry holds: the session and the report receiver."""
+
+    coordinator: YeastarCoordinator
+    receiver: ReportReceiver
+
+
+type YeastarConfigEntry = ConfigEntry[YeastarRuntimeData]
+
+
 class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
     """Keep one API session with the PBX alive and say why when it is not."""
 
     config_entry: YeastarConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: YeastarConfigEntry, client: YeastarClient
+        self,
+        hass: HomeAssistant,
+        entry: YeastarConfigEntry,
+        client: YeastarClient,
+        receiver: ReportReceiver,
     ) -> None:
         """Set the heartbeat interval from the entry's options."""
-        interval = entry.options.get(
-            CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL
+        interval = timedelta(
+            seconds=entry.options.get(
+                CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL
+            )
         )
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=timedelta(seconds=interval),
+            update_interval=interval,
         )
         self.client = client
-        self.heartbeat_interval = timedelta(seconds=interval)
+        self.receiver = receiver
+        self.heartbeat_interval = interval
         # A password the PBX refused stays refused across restarts: no login until
         # the user answers the reauth flow (five refusals lock the address out).
         self.connection_state = (
@@ -139,9 +165,10 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         assert self.config_entry.unique_id is not None
         return self.config_entry.unique_id
 
+    @override
     async def _async_update_data(self) -> PbxData:
-        """Send the heartbeat, logging in first when there is no valid token."""
-        entry_id = self.config_entry.entry_id
+        """Send the heartbeat (the client logs in when it must), then the inventory."""
+        entry = self.config_entry
         # Back to the interval itself after the offset first one (async_offset_heartbeats).
         self.update_interval = self.heartbeat_interval
         if self.connection_state is ConnectionState.AUTH_FAILED:
@@ -150,89 +177,58 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             )
         lockouts = self.hass.data.setdefault(LOCKOUTS, {})
-        if (until := lockouts.get(entry_id)) is not None:
+        if (until := lockouts.get(entry.entry_id)) is not None:
             if dt_util.utcnow() < until:
                 self.connection_state = ConnectionState.LOCKED_OUT
                 raise _locked_out_error(until)
-            del lockouts[entry_id]
+            del lockouts[entry.entry_id]
         try:
-            await self._async_keep_session()
+            self.pbx_addresses = await async_resolve_host(self.hass, self.client.host)
+            target = await async_report_target(
+                self.hass,
+                self.pbx_addresses,
+                self.client.host,
+                entry.data[CONF_WEBHOOK_ID],
+                entry.options,
+            )
+            await self.client.keep_alive(target)
             data = await self._async_read_inventory()
         except ReportAddressUnknownError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="report_address_unknown"
             ) from err
-        except YeastarInvalidAuthError as err:
-            self.connection_state = ConnectionState.AUTH_FAILED
-            self.hass.config_entries.async_update_entry(
-                self.config_entry,
-                data={**self.config_entry.data, CONF_AUTH_REFUSED: True},
-            )
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except YeastarLockedOutError as err:
-            raise _locked_out_error(self._async_locked_out()) from err
         except YeastarError as err:
             raise self._async_failed(err) from err
         self.connection_state = ConnectionState.CONNECTED
         self.token_expires = dt_util.utcnow() + timedelta(seconds=TOKEN_LIFETIME)
-        ir.async_delete_issue(self.hass, DOMAIN, lockout_issue_id(entry_id))
-        ir.async_delete_issue(self.hass, DOMAIN, certificate_issue_id(entry_id))
+        async_delete_entry_issues(self.hass, entry.entry_id)
         return data
 
-    def _async_failed(self, err: YeastarError) -> UpdateFailed:
-        """Show why the PBX cannot be used; ask the user about a changed certificate."""
-        state, translation_key = next(
-            (
-                (state, key)
-                for error_type, state, key in FAILURES
-                if isinstance(err, error_type)
-            ),
-            (ConnectionState.DISCONNECTED, "unexpected_answer"),
-        )
-        self.connection_state = state
-        if state is ConnectionState.CERTIFICATE_CHANGED:
-            entry = self.config_entry
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                certificate_issue_id(entry.entry_id),
-                is_fixable=True,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="certificate_changed",
-                translation_placeholders={
-                    "title": entry.title,
-                    "host": self.client.host,
-                },
-                data={"entry_id": entry.entry_id},
+    def _async_failed(self, err: YeastarError) -> ConfigEntryAuthFailed | UpdateFailed:
+        """Show why the PBX cannot be used, and ask the user where only they can help."""
+        entry = self.config_entry
+        failure = failure_for(err)
+        self.connection_state = failure.state
+        if isinstance(err, YeastarInvalidAuthError):
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_AUTH_REFUSED: True}
             )
+            return ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key=failure.translation_key
+            )
+        if isinstance(err, YeastarLockedOutError):
+            until = dt_util.utcnow() + LOCKOUT_DURATION
+            self.hass.data.setdefault(LOCKOUTS, {})[entry.entry_id] = until
+            self.client.forget_token()
+            async_create_lockout_issue(self.hass, entry)
+            return _locked_out_error(until)
+        if isinstance(err, YeastarCertificateChangedError):
+            async_create_certificate_issue(self.hass, entry)
         return UpdateFailed(
             translation_domain=DOMAIN,
-            translation_key=translation_key,
+            translation_key=failure.translation_key,
             translation_placeholders={"error": str(err)},
         )
-
-    async def _async_keep_session(self) -> None:
-        """Heartbeat with the current token; on a token error log in again, once."""
-        entry = self.config_entry
-        self.pbx_addresses = await async_resolve_host(self.hass, self.client.host)
-        target = await async_report_target(
-            self.hass, self.client.host, entry.data["webhook_id"], entry.options
-        )
-        if self.client.logged_in:
-            try:
-                await self.client.heartbeat(target)
-            except YeastarTokenError:
-                LOGGER.info("The PBX no longer knows the session, logging in again")
-                self.client.forget_token()
-            else:
-                return
-        await self.client.login(
-            entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD_HASH], target
-        )
-        # Login tells the PBX only the port and path; the heartbeat adds the address.
-        await self.client.heartbeat(target)
 
     async def _async_read_inventory(self) -> PbxData:
         """Read device info and extensions when they are due, else keep what we have."""
@@ -246,26 +242,13 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         device = await self.client.device_info()
         extensions = {ext.number: ext for ext in await self.client.extensions()}
         self._inventory_read = now
+        if self.data is not None:
+            for number, extension in extensions.items():
+                if self.extension_status(number) not in (None, extension.status):
+                    # Changed without a report (a reboot, say): the same report again is news.
+                    self.receiver.async_forget_extension(number)
         self._async_remove_stale_devices(set(extensions))
         return PbxData(device=device, extensions=extensions)
-
-    def _async_locked_out(self) -> datetime:
-        """Record a lockout: no login for 10 minutes, and tell the user how to lift it."""
-        entry = self.config_entry
-        until = dt_util.utcnow() + LOCKOUT_DURATION
-        self.hass.data.setdefault(LOCKOUTS, {})[entry.entry_id] = until
-        self.connection_state = ConnectionState.LOCKED_OUT
-        self.client.forget_token()
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            lockout_issue_id(entry.entry_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="locked_out",
-            translation_placeholders={"title": entry.title, "host": self.client.host},
-        )
-        return until
 
     def _async_remove_stale_devices(self, numbers: set[str]) -> None:
         """Drop the devices of extensions the PBX no longer has."""
@@ -298,19 +281,27 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         share = entry_ids.index(self.config_entry.entry_id) / len(entry_ids)
         self.update_interval = self.heartbeat_interval * (1 + share)
 
-    def async_pbx_restarted(self) -> None:
-        """Forget the token the PBX forgot when it rebooted, and log in again at once."""
-        self.client.forget_token()
-        self._inventory_read = None
-        self.config_entry.async_create_background_task(
-            self.hass, self.async_request_refresh(), "yeastar_s_series_relogin"
-        )
+    @callback
+    def async_handle_report(self, report: Report, data: dict[str, Any]) -> None:
+        """React to the reports that concern the session or the inventory."""
+        if report.name == "ExtensionStatus":
+            number = report.fields.get("extension")
+            status = ExtensionStatus.parse(report.fields.get("status"))
+            if isinstance(number, str) and status is not None:
+                self._async_set_extension_status(number, status)
+        elif report.name == "BootUp":
+            # The PBX forgot every token when it rebooted: log in again at once.
+            self.client.forget_token()
+            self._async_refresh_inventory_soon("yeastar_s_series_relogin")
+        elif report.name == "ConfigChange":
+            self._async_refresh_inventory_soon("yeastar_s_series_inventory")
 
-    def async_inventory_changed(self) -> None:
-        """Read device info and extensions again soon (the PBX said they changed)."""
+    @callback
+    def _async_refresh_inventory_soon(self, name: str) -> None:
+        """Read device info and extensions again at the next (debounced) refresh."""
         self._inventory_read = None
         self.config_entry.async_create_background_task(
-            self.hass, self.async_request_refresh(), "yeastar_s_series_inventory"
+            self.hass, self.async_request_refresh(), name
         )
 
     def extension_status(self, number: str) -> ExtensionStatus | None:
@@ -320,14 +311,15 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             return None
         return extension.status
 
-    def async_set_extension_status(self, number: str, status: ExtensionStatus) -> None:
+    @callback
+    def _async_set_extension_status(self, number: str, status: ExtensionStatus) -> None:
         """Apply an ExtensionStatus report to one extension without a full update."""
         data: PbxData | None = self.data
         if data is None:
             return  # a report that came before the first heartbeat
         if (extension := data.extensions.get(number)) is None:
             # An extension we have not seen yet: the list is out of date.
-            self.async_inventory_changed()
+            self._async_refresh_inventory_soon("yeastar_s_series_inventory")
             return
         data.extensions[number] = replace(extension, status=status)
         async_dispatcher_send(
@@ -342,15 +334,10 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             LOGGER.debug("Logout from the PBX failed: %s", err)
 
 
-def extension_device_identifier(serial: str, number: str) -> tuple[str, str]:
-    """Device registry identifier of one extension of one PBX."""
-    return (DOMAIN, f"{serial}_{number}")
-
-
-def extension_number(device: dr.DeviceEntry, serial: str) -> str | None:
-    """Return the extension number of a device of this entry, None for the PBX itself."""
-    prefix = f"{serial}_"
-    for domain, identifier in device.identifiers:
-        if domain == DOMAIN and identifier.startswith(prefix):
-            return identifier.removeprefix(prefix)
-    return None
+def _locked_out_error(until: datetime) -> UpdateFailed:
+    """Say until when no login is tried."""
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="locked_out",
+        translation_placeholders={"until": dt_util.as_local(until).strftime("%H:%M")},
+    )

@@ -8,9 +8,9 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_WE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from . import YeastarConfigEntry
 from .const import CONF_PASSWORD_HASH
-from .coordinator import extension_number
+from .coordinator import YeastarConfigEntry
+from .devices import extension_number
 
 # The webhook id is as good as a password: whoever knows it can post reports.
 TO_REDACT = {

@@ -1,10 +1,12 @@
 """Base entities: one device for the PBX, one per extension under it."""
 
+from typing import override
+
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
-from .coordinator import YeastarCoordinator, extension_device_identifier
+from .coordinator import YeastarCoordinator
+from .devices import extension_device_identifier, pbx_device_identifier
 
 
 class YeastarEntity(CoordinatorEntity[YeastarCoordinator]):
@@ -16,7 +18,9 @@ class YeastarEntity(CoordinatorEntity[YeastarCoordinator]):
         """Attach to the PBX device; `key` makes the unique id."""
         super().__init__(coordinator)
         self._attr_unique_id = f"{coordinator.serial}_{key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, coordinator.serial)})
+        self._attr_device_info = DeviceInfo(
+            identifiers={pbx_device_identifier(coordinator.serial)}
+        )
 
 
 class YeastarExtensionEntity(CoordinatorEntity[YeastarCoordinator]):
@@ -41,6 +45,7 @@ class YeastarExtensionEntity(CoordinatorEntity[YeastarCoordinator]):
         self._attr_device_info = device_info
 
     @property
+    @override
     def available(self) -> bool:
         """Available while the PBX session works and the PBX still lists the extension."""
         return super().available and self.number in self.coordinator.data.extensions

@@ -1,6 +1,6 @@
 """The call event entity: every call report of the PBX as an event automations can use."""
 
-from typing import Any, Final
+from typing import Any, Final, override
 
 from homeassistant.components.event import (
     ATTR_EVENT_TYPE,
@@ -21,10 +21,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import YeastarConfigEntry
 from .api import Report
 from .const import signal_report
-from .coordinator import YeastarCoordinator
+from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .entity import YeastarEntity
 
 PARALLEL_UPDATES = 0
@@ -110,10 +109,12 @@ class YeastarCallEvent(YeastarEntity, EventEntity):
         super().__init__(coordinator, "call")
 
     @property
+    @override
     def available(self) -> bool:
         """Stay available: reports can arrive even while a heartbeat fails."""
         return True
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Listen for the PBX's reports."""
         await super().async_added_to_hass()

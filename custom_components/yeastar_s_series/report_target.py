@@ -7,13 +7,12 @@ from typing import Any
 
 from homeassistant.components import network
 from homeassistant.components.webhook import async_generate_path
+from homeassistant.const import SERVER_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .api import ReportTarget
 from .const import CONF_CALLBACK_HOST, CONF_CALLBACK_PORT, DOMAIN
-
-DEFAULT_HTTP_PORT = 8123
 
 
 class ReportAddressUnknownError(HomeAssistantError):
@@ -34,20 +33,23 @@ async def async_resolve_host(hass: HomeAssistant, host: str) -> set[str]:
 
 
 async def async_report_target(
-    hass: HomeAssistant, pbx_host: str, webhook_id: str, options: Mapping[str, Any]
+    hass: HomeAssistant,
+    pbx_addresses: set[str],
+    pbx_host: str,
+    webhook_id: str,
+    options: Mapping[str, Any],
 ) -> ReportTarget:
     """Build the report target: the override from the options, else HA's own address.
 
-    HA's address is the source address the system would use to reach the PBX, so
-    it is right on multi-homed hosts; behind NAT or in a container the user sets
-    the override.
+    HA's address is the source address the system would use to reach the PBX (at
+    one of its resolved addresses), so it is right on multi-homed hosts; behind NAT
+    or in a container the user sets the override.
     """
     url = async_generate_path(webhook_id).lstrip("/")
     port = int(options.get(CONF_CALLBACK_PORT) or _http_port(hass))
     if host := options.get(CONF_CALLBACK_HOST):
         return ReportTarget(ipaddr=str(host), port=port, url=url)
-    addresses = await async_resolve_host(hass, pbx_host)
-    target_ip = min(addresses) if addresses else pbx_host
+    target_ip = min(pbx_addresses) if pbx_addresses else pbx_host
     if _is_loopback(target_ip):
         # A PBX on this host (the simulator): the network integration knows no loopback.
         return ReportTarget(ipaddr=target_ip, port=port, url=url)
@@ -72,4 +74,4 @@ def _http_port(hass: HomeAssistant) -> int:
     """Return the port Home Assistant's HTTP server listens on."""
     if hass.config.api is not None:
         return hass.config.api.port
-    return DEFAULT_HTTP_PORT
+    return SERVER_PORT

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,12 +17,11 @@ from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import YeastarConfigEntry
 from .api import ExtensionStatus, Report
 from .const import LOGGER, ConnectionState, signal_extension, signal_report
-from .coordinator import YeastarCoordinator
+from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .entity import YeastarEntity, YeastarExtensionEntity
-from .reports import ReportReceiver
+from .receiver import ReportReceiver
 
 # Entities only read what the coordinator and the webhook already hold.
 PARALLEL_UPDATES = 0
@@ -129,11 +128,13 @@ class YeastarSessionSensor(YeastarEntity, SensorEntity):
         self.entity_description = description
 
     @property
+    @override
     def available(self) -> bool:
         """Always available: a failed session is exactly what it reports."""
         return True
 
     @property
+    @override
     def native_value(self) -> str | datetime | None:
         """Return the value from the coordinator."""
         return self.entity_description.value_fn(self.coordinator)
@@ -143,6 +144,7 @@ class YeastarReportSensor(YeastarEntity, SensorEntity):
     """When reports last arrived and how many: updated by each report."""
 
     entity_description: YeastarReportSensorDescription
+    _writer: Debouncer[None]
 
     def __init__(
         self,
@@ -156,15 +158,18 @@ class YeastarReportSensor(YeastarEntity, SensorEntity):
         self._receiver = receiver
 
     @property
+    @override
     def available(self) -> bool:
         """Always available: reports keep their history when the session fails."""
         return True
 
     @property
+    @override
     def native_value(self) -> int | datetime | None:
         """Return the value from the report counters."""
         return self.entity_description.value_fn(self._receiver)
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Update after accepted reports, at most once per cooldown.
 
@@ -207,6 +212,7 @@ class YeastarExtensionStatusSensor(YeastarExtensionEntity, SensorEntity):
         super().__init__(coordinator, number, "status")
 
     @property
+    @override
     def native_value(self) -> str | None:
         """Return the extension's last known status."""
         extension = self.coordinator.data.extensions.get(self.number)
@@ -214,6 +220,7 @@ class YeastarExtensionStatusSensor(YeastarExtensionEntity, SensorEntity):
             return None
         return extension.status.value
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Update on this extension's status reports."""
         await super().async_added_to_hass()
