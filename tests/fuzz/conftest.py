@@ -1,7 +1,7 @@
 """Fuzzing fixtures: one loaded entry against the simulated PBX, and a webhook probe.
 
-The PBX, Home Assistant's HTTP server and the config entry are the integration
-tests' own fixtures, re-exported here. `WebhookProbe` posts bodies to the entry's
+The PBX, Home Assistant's HTTP server and the config entry are the shared
+fixtures of tests/conftest.py. `WebhookProbe` posts bodies to the entry's
 webhook from 127.0.0.1 (the simulated PBX's address) over real loopback HTTP,
 either with aiohttp or byte by byte over a raw socket (for headers aiohttp would
 not send), and checks after every request that nothing went wrong in the logs.
@@ -23,26 +23,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.yeastar_s_series.const import EVENT_YEASTAR, LOGGER
-from tests.integration.conftest import (
-    SERIAL,
-    WEBHOOK_ID,
-    _enable,
-    config_entry,
-    ha_port,
-    pbx,
-    setup_entry,
-)
-
-__all__ = [
-    "FUZZ",
-    "SERIAL",
-    "WEBHOOK_ID",
-    "WebhookProbe",
-    "_enable",
-    "config_entry",
-    "ha_port",
-    "pbx",
-]
+from tests.common import WEBHOOK_ID, setup_entry
 
 # No example database: runs leave no .hypothesis directory behind, and every run
 # explores afresh. Each test sets its own max_examples on top of this profile.

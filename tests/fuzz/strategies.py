@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from custom_components.yeastar_s_series.api import ReportFormat, ReportParseError
-from custom_components.yeastar_s_series.api.events import parse_report
+from custom_components.yeastar_s_series.api.reports import parse_report
 from simulator import (
     CallFailed,
     CallStatus,
@@ -22,8 +22,7 @@ from simulator import (
     TrunkMember,
     render,
 )
-
-from .conftest import SERIAL
+from tests.common import SERIAL
 
 type Pairs = list[tuple[str, Any]]
 

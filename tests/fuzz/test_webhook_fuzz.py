@@ -29,12 +29,13 @@ from custom_components.yeastar_s_series.api import (
     ReportFormat,
     ReportParseError,
 )
-from custom_components.yeastar_s_series.api.events import parse_report
+from custom_components.yeastar_s_series.api.reports import parse_report
 from custom_components.yeastar_s_series.const import MAX_REPORT_SIZE
 from custom_components.yeastar_s_series.event import EVENT_TYPES, call_event_type
-from custom_components.yeastar_s_series.reports import report_event_data
+from custom_components.yeastar_s_series.receiver import report_event_data
+from tests.common import SERIAL
 
-from .conftest import FUZZ, SERIAL, WebhookProbe
+from .conftest import FUZZ, WebhookProbe
 from .strategies import (
     OTHER_SERIAL,
     REAL_BODIES,

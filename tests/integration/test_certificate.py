@@ -16,8 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.yeastar_s_series.const import CONF_FINGERPRINT, DOMAIN
 from simulator import SimCertificate, SimulatedPBX, generate_certificate
-
-from .conftest import ENTRY_ID, PASSWORD, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, PASSWORD, SERIAL, entry_data, setup_entry
 
 CONNECTION = "sensor.yeastar_s100_connection"
 ISSUE_ID = f"certificate_changed_{ENTRY_ID}"

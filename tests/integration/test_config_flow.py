@@ -50,8 +50,7 @@ from custom_components.yeastar_s_series.const import (
 from custom_components.yeastar_s_series.coordinator import LOCKOUTS
 from simulator import SimCertificate, SimulatedPBX, generate_certificate
 from simulator.pbx import DEFAULT_API_VERSIONS, LOCKOUT_SECONDS
-
-from .conftest import PASSWORD, SERIAL, setup_entry
+from tests.common import PASSWORD, SERIAL, setup_entry
 
 NEW_PASSWORD = "n3w-Pa55w0rd"
 OTHER_SERIAL = "369364835299"

@@ -15,8 +15,7 @@ from syrupy.filters import props
 from custom_components.yeastar_s_series.api import hash_password
 from custom_components.yeastar_s_series.const import DOMAIN
 from simulator import Scenario, SimulatedPBX
-
-from .conftest import PASSWORD, SERIAL, WEBHOOK_ID, setup_entry
+from tests.common import PASSWORD, SERIAL, WEBHOOK_ID, setup_entry
 
 
 async def test_diagnostics(

@@ -15,8 +15,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.yeastar_s_series.const import DOMAIN
 from simulator import SimulatedPBX
-
-from .conftest import SERIAL, setup_entry
+from tests.common import SERIAL, setup_entry
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

@@ -30,8 +30,7 @@ from custom_components.yeastar_s_series.report_target import (
     async_resolve_host,
 )
 from simulator import SimulatedPBX
-
-from .conftest import ENTRY_ID, PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
+from tests.common import ENTRY_ID, PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
 
 NO_SOURCE_IP = patch(
     "homeassistant.components.network.async_get_source_ip",
@@ -68,17 +67,19 @@ async def test_pbx_on_this_host(
 
 async def test_detected_address(hass: HomeAssistant, ha_port: int) -> None:
     """A PBX on the LAN gets the network integration's source address towards it."""
-    target = await async_report_target(hass, "192.0.2.7", WEBHOOK_ID, {})
+    target = await async_report_target(hass, {"192.0.2.7"}, "192.0.2.7", WEBHOOK_ID, {})
 
     # The test harness answers 10.10.10.10 for the source address.
     assert target == ReportTarget(
         ipaddr="10.10.10.10", port=8123, url=f"api/webhook/{WEBHOOK_ID}"
     )
     with NO_SOURCE_IP, pytest.raises(ReportAddressUnknownError):
-        await async_report_target(hass, "192.0.2.7", WEBHOOK_ID, {})
+        await async_report_target(hass, {"192.0.2.7"}, "192.0.2.7", WEBHOOK_ID, {})
     override = {CONF_CALLBACK_HOST: "203.0.113.5", CONF_CALLBACK_PORT: 18123}
     with NO_SOURCE_IP:
-        assert await async_report_target(hass, "192.0.2.7", WEBHOOK_ID, override) == (
+        assert await async_report_target(
+            hass, {"192.0.2.7"}, "192.0.2.7", WEBHOOK_ID, override
+        ) == (
             ReportTarget(
                 ipaddr="203.0.113.5", port=18123, url=f"api/webhook/{WEBHOOK_ID}"
             )

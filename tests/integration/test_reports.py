@@ -26,8 +26,7 @@ from custom_components.yeastar_s_series.api import ApiVersion
 from custom_components.yeastar_s_series.const import EVENT_YEASTAR, MAX_REPORT_SIZE
 from custom_components.yeastar_s_series.sensor import REPORT_SENSOR_COOLDOWN
 from simulator import Scenario, SimulatedPBX
-
-from .conftest import SERIAL, WEBHOOK_ID, entry_data, setup_entry
+from tests.common import SERIAL, WEBHOOK_ID, entry_data, setup_entry
 
 type Post = Callable[[bytes | str], Awaitable[int]]
 

@@ -41,10 +41,13 @@ from custom_components.yeastar_s_series.const import (
     EVENT_YEASTAR,
     LOGGER,
 )
-from custom_components.yeastar_s_series.coordinator import lockout_issue_id
+from custom_components.yeastar_s_series.repairs import (
+    HTTPS_WEBHOOK,
+    LOCKED_OUT,
+    issue_id,
+)
 from simulator import BootUp, Scenario, SimulatedPBX, render
-
-from .conftest import PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
+from tests.common import PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
 
 CONNECTION = "sensor.yeastar_s100_connection"
 SESSION_EXPIRY = "sensor.yeastar_s100_session_expiry"
@@ -58,7 +61,7 @@ EXTENSIONS = (
 )
 HEARTBEAT = timedelta(seconds=DEFAULT_HEARTBEAT_INTERVAL)
 TOKEN_LIFETIME = timedelta(seconds=1800)
-HTTPS_ISSUE_ID = "https_webhook"
+HTTPS_ISSUE_ID = HTTPS_WEBHOOK
 
 
 @pytest.fixture
@@ -294,14 +297,14 @@ async def test_setup_waits_out_a_lockout(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Locked out at setup: retries that do not log in for 10 minutes, then it loads."""
-    issue_id = lockout_issue_id(config_entry.entry_id)
+    lockout = issue_id(LOCKED_OUT, config_entry.entry_id)
     await _lock_out(pbx)
     attempts = pbx.stats.login_attempts
     await setup_entry(hass, config_entry)
 
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
     assert pbx.stats.login_attempts == attempts + 1
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is not None
 
     # Home Assistant retries the setup several times in 9 minutes; none logs in.
     await _minutes(hass, freezer, 9)
@@ -315,7 +318,7 @@ async def test_setup_waits_out_a_lockout(
     assert pbx.stats.login_attempts == attempts + 2
     assert pbx.stats.locked_refusals == 1
     assert _state(hass, CONNECTION) == "connected"
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is None
 
 
 async def test_setup_with_a_wrong_password_asks_to_sign_in_again(
@@ -598,7 +601,7 @@ async def test_locked_out_waits_ten_minutes(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A locked IP: a repair issue, no login for 10 minutes, then a login that works."""
-    issue_id = lockout_issue_id(loaded.entry_id)
+    lockout = issue_id(LOCKED_OUT, loaded.entry_id)
     await _lock_out(pbx)
     pbx.forget_tokens()
     attempts = pbx.stats.login_attempts
@@ -608,7 +611,7 @@ async def test_locked_out_waits_ten_minutes(
     assert pbx.stats.locked_refusals == 1
     assert _state(hass, CONNECTION) == "locked_out"
     assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is not None
 
     await _minutes(hass, freezer, 9)
     assert pbx.stats.login_attempts == attempts + 1
@@ -620,7 +623,7 @@ async def test_locked_out_waits_ten_minutes(
     assert pbx.stats.locked_refusals == 1
     assert _state(hass, CONNECTION) == "connected"
     assert _state(hass, EXTENSION) == "registered"
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is None
 
 
 # Unreachable or misbehaving PBX

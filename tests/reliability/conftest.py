@@ -1,9 +1,8 @@
 """Fixtures of the fault suite.
 
 Home Assistant's HTTP server, the config entry and the autouse socket/custom
-integration switch are the integration tests' own fixtures, re-exported here. The
-PBX is the same simulator with the same settings, counting requests in flight.
-On top: a probe of the event loop's responsiveness and a log of every API request
+integration switch are the shared fixtures of tests/conftest.py. The PBX is the
+same simulator with the same settings, counting requests in flight. On top: a probe of the event loop's responsiveness and a log of every API request
 the integration's clients make.
 """
 
@@ -18,18 +17,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.yeastar_s_series as integration
 from custom_components.yeastar_s_series.api import YeastarClient
-from tests.integration.conftest import (
-    PASSWORD,
-    SERIAL,
-    _enable,
-    config_entry,
-    ha_port,
-    setup_entry,
-)
+from tests.common import PASSWORD, SERIAL, setup_entry
 
 from .common import InstrumentedPBX, LoopLagProbe, RequestLog
-
-__all__ = ["_enable", "config_entry", "ha_port"]
 
 
 @pytest.fixture

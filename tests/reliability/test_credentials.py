@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.yeastar_s_series.const import DOMAIN, EVENT_YEASTAR
-from custom_components.yeastar_s_series.coordinator import lockout_issue_id
-from tests.integration.conftest import SERIAL, WEBHOOK_ID
+from custom_components.yeastar_s_series.repairs import LOCKED_OUT, issue_id
+from tests.common import SERIAL, WEBHOOK_ID
 
 from .common import (
     CALLS,
@@ -140,7 +140,7 @@ async def test_lockout_caused_by_someone_else(
     is tried, not even after BootUp or ConfigChange reports; then one login works.
     The integration adds no failed login to the five the other client caused.
     """
-    issue_id = lockout_issue_id(loaded.entry_id)
+    lockout = issue_id(LOCKED_OUT, loaded.entry_id)
     await lock_out(pbx)
     pbx.forget_tokens()
     attempts = pbx.stats.login_attempts
@@ -150,7 +150,7 @@ async def test_lockout_caused_by_someone_else(
     assert pbx.stats.locked_refusals == 1
     assert state(hass, CONNECTION) == "locked_out"
     assert extension_states(hass) == {UNAVAILABLE}
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is not None
     assert reauth_flows(hass, loaded) == []
 
     events = async_capture_events(hass, EVENT_YEASTAR)
@@ -168,7 +168,7 @@ async def test_lockout_caused_by_someone_else(
     assert [event.data["event"] for event in events] == list(news.values())
     assert client_requests.total == requests
     assert pbx.stats.login_attempts == attempts + 1
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is not None
 
     # Ten minutes after the refused login: one login, and it works.
     await heartbeats(hass, freezer, 1, MINUTE)
@@ -179,7 +179,7 @@ async def test_lockout_caused_by_someone_else(
     assert pbx.stats.failed_logins == 5  # all of them the other client's
     assert state(hass, CONNECTION) == "connected"
     assert state(hass, JAYSON) == "registered"
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_registry.async_get_issue(DOMAIN, lockout) is None
     await heartbeats(hass, freezer, 3)
     assert pbx.stats.login_attempts == attempts + 2
     await assert_events_resume(hass, pbx, loaded)

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.yeastar_s_series.const import CONF_HEARTBEAT_INTERVAL, LOGGER
 from simulator import Scenario
-from tests.integration.conftest import SERIAL, WEBHOOK_ID, setup_entry
+from tests.common import SERIAL, WEBHOOK_ID, setup_entry
 
 from .common import (
     CALLS,

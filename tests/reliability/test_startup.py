@@ -10,7 +10,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.yeastar_s_series.const import DOMAIN
-from tests.integration.conftest import WEBHOOK_ID, setup_entry
+from tests.common import WEBHOOK_ID, setup_entry
 
 from .common import (
     CONNECTION,

@@ -23,7 +23,7 @@ from custom_components.yeastar_s_series.const import (
     EVENT_YEASTAR,
 )
 from simulator import SimExtension
-from tests.integration.conftest import SERIAL, WEBHOOK_ID, entry_data, setup_entry
+from tests.common import SERIAL, WEBHOOK_ID, entry_data, setup_entry
 
 from .common import (
     CONNECTION,

@@ -56,7 +56,7 @@ from custom_components.yeastar_s_series.const import (
 )
 from custom_components.yeastar_s_series.coordinator import LOCKOUTS
 from simulator import SimulatedPBX
-from tests.integration.conftest import PASSWORD, SERIAL, WEBHOOK_ID, setup_entry
+from tests.common import PASSWORD, SERIAL, WEBHOOK_ID, setup_entry
 
 NEW_PASSWORD = "n3w-Pa55w0rd!"
 WRONG_PASSWORD = "wr0ng-Guess#1"
