@@ -8,7 +8,6 @@ issues, flows) and what the PBX saw (logins, heartbeats, logouts).
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from itertools import pairwise
-import logging
 from typing import Any
 
 import aiohttp
@@ -39,14 +38,13 @@ from custom_components.yeastar_s_series.const import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
     EVENT_YEASTAR,
-    LOGGER,
 )
 from custom_components.yeastar_s_series.repairs import (
     HTTPS_WEBHOOK,
     LOCKED_OUT,
     issue_id,
 )
-from simulator import BootUp, Scenario, SimulatedPBX, render
+from simulator import Scenario, SimulatedPBX
 from tests.common import PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
 
 CONNECTION = "sensor.yeastar_s100_connection"
@@ -129,17 +127,6 @@ def _reauth_flows(hass: HomeAssistant, entry: MockConfigEntry) -> list[object]:
     return list(entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
 
 
-def _records(caplog: pytest.LogCaptureFixture, text: str, level: int) -> int:
-    """Count the integration's log records at `level` that contain `text`."""
-    return sum(
-        1
-        for record in caplog.records
-        if record.name == LOGGER.name
-        and record.levelno == level
-        and text in record.getMessage()
-    )
-
-
 def _entry(pbx: SimulatedPBX, ha_port: int, **data: Any) -> MockConfigEntry:
     """Build an entry like `config_entry`, for another PBX or with other data."""
     return MockConfigEntry(
@@ -149,26 +136,6 @@ def _entry(pbx: SimulatedPBX, ha_port: int, **data: Any) -> MockConfigEntry:
         data=entry_data(pbx, **data),
         options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
     )
-
-
-def _problems(caplog: pytest.LogCaptureFixture) -> int:
-    """Count the integration's log records at warning level or above."""
-    return sum(
-        1
-        for record in caplog.records
-        if record.name == LOGGER.name and record.levelno >= logging.WARNING
-    )
-
-
-async def _post_report(ha_port: int, report: BootUp) -> None:
-    """Post a report to the webhook as the PBX would, without a session at the PBX."""
-    url = f"http://127.0.0.1:{ha_port}/api/webhook/{WEBHOOK_ID}"
-    async with aiohttp.ClientSession() as session:
-        for body in render(report, "2.0.0", SERIAL):
-            async with session.post(
-                url, data=body, headers={"Content-Type": "application/json"}
-            ) as response:
-                assert response.status == 200
 
 
 async def _lock_out(pbx: SimulatedPBX) -> None:
@@ -523,39 +490,6 @@ async def test_reboot_logs_in_again_without_waiting(
 # Refused logins
 
 
-async def test_wrong_password_at_runtime_stops_logging_in(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    pbx: SimulatedPBX,
-    loaded: MockConfigEntry,
-    ha_port: int,
-) -> None:
-    """A changed password: auth_failed, a reauth flow, and no login until the user acts."""
-    pbx.password = "changed"
-    pbx.forget_tokens()
-    await _heartbeats(hass, freezer, 1)
-
-    assert _state(hass, CONNECTION) == "auth_failed"
-    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
-    assert len(_reauth_flows(hass, loaded)) == 1
-    assert pbx.stats.login_attempts == 2
-    assert pbx.stats.failed_logins == 1
-
-    # An hour of heartbeat intervals, then a BootUp report: neither may log in.
-    await _heartbeats(hass, freezer, 60)
-    events = async_capture_events(hass, EVENT_YEASTAR)
-    await _post_report(ha_port, BootUp())
-    await _settle(hass)
-
-    assert [event.data["event"] for event in events] == ["BootUp"]
-
-    assert pbx.stats.login_attempts == 2
-    assert pbx.stats.failed_logins == 1
-    assert not pbx.is_locked()
-    assert _state(hass, CONNECTION) == "auth_failed"
-    assert len(_reauth_flows(hass, loaded)) == 1
-
-
 async def test_refused_password_survives_restarts(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -593,164 +527,7 @@ async def test_refused_password_survives_restarts(
     assert _state(hass, CONNECTION) == "connected"
 
 
-async def test_locked_out_waits_ten_minutes(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    pbx: SimulatedPBX,
-    loaded: MockConfigEntry,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    """A locked IP: a repair issue, no login for 10 minutes, then a login that works."""
-    lockout = issue_id(LOCKED_OUT, loaded.entry_id)
-    await _lock_out(pbx)
-    pbx.forget_tokens()
-    attempts = pbx.stats.login_attempts
-    await _heartbeats(hass, freezer, 1)
-
-    assert pbx.stats.login_attempts == attempts + 1
-    assert pbx.stats.locked_refusals == 1
-    assert _state(hass, CONNECTION) == "locked_out"
-    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
-    assert issue_registry.async_get_issue(DOMAIN, lockout) is not None
-
-    await _minutes(hass, freezer, 9)
-    assert pbx.stats.login_attempts == attempts + 1
-    assert _state(hass, CONNECTION) == "locked_out"
-
-    await _minutes(hass, freezer, 1)
-    assert not pbx.is_locked()
-    assert pbx.stats.login_attempts == attempts + 2
-    assert pbx.stats.locked_refusals == 1
-    assert _state(hass, CONNECTION) == "connected"
-    assert _state(hass, EXTENSION) == "registered"
-    assert issue_registry.async_get_issue(DOMAIN, lockout) is None
-
-
 # Unreachable or misbehaving PBX
-
-
-@pytest.mark.parametrize(
-    ("outage", "logins"),
-    [
-        pytest.param(5, 0, id="short_outage_same_session"),
-        # Longer than a token lives: the PBX has dropped the session when it is back.
-        pytest.param(40, 1, id="long_outage_one_login"),
-    ],
-)
-async def test_unreachable_pbx_recovers_without_a_login_storm(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    pbx: SimulatedPBX,
-    loaded: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
-    outage: int,
-    logins: int,
-) -> None:
-    """Down for `outage` minutes: disconnected, extensions unavailable, logged once; back: connected again.
-
-    Coming back costs at most one login, however long the outage was.
-    """
-    caplog.set_level(logging.INFO, LOGGER.name)
-    expiry = _state(hass, SESSION_EXPIRY)
-    await pbx.go_down()
-    await _heartbeats(hass, freezer, 1)
-
-    assert _state(hass, CONNECTION) == "disconnected"
-    # The expiry of the last good heartbeat stays: when the PBX drops the session.
-    assert _state(hass, SESSION_EXPIRY) == expiry
-    assert {_state(hass, entity_id) for entity_id in EXTENSIONS} == {STATE_UNAVAILABLE}
-
-    await _minutes(hass, freezer, outage - 1)
-    assert _state(hass, CONNECTION) == "disconnected"
-    assert pbx.stats.login_attempts == 1
-    await pbx.come_up()
-    await _heartbeats(hass, freezer, 1)
-
-    assert _state(hass, CONNECTION) == "connected"
-    assert _state(hass, SESSION_EXPIRY) == _expiry()
-    assert _state(hass, EXTENSION) == "registered"
-    assert STATE_UNAVAILABLE not in {
-        _state(hass, entity_id) for entity_id in EXTENSIONS
-    }
-    assert pbx.stats.login_attempts == 1 + logins
-    assert len(pbx.sessions) == 1
-    await _heartbeats(hass, freezer, 3)
-    assert pbx.stats.login_attempts == 1 + logins
-    # One error when the PBX became unavailable, however many heartbeats failed.
-    assert _records(caplog, "Error fetching", logging.ERROR) == 1
-    assert _problems(caplog) == 1
-    assert _records(caplog, "recovered", logging.INFO) == 1
-
-
-@pytest.fixture
-async def loaded_real_time(
-    hass: HomeAssistant, pbx: SimulatedPBX, config_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """Set the entry up in real time (client timeouts need a clock that runs)."""
-    await setup_entry(hass, config_entry)
-    assert config_entry.state is ConfigEntryState.LOADED
-    return config_entry
-
-
-async def _heartbeat_real_time(hass: HomeAssistant) -> None:
-    """Fire the next heartbeat without moving the clock."""
-    async_fire_time_changed(hass, dt_util.utcnow() + HEARTBEAT)
-    await _settle(hass)
-
-
-async def test_slow_pbx_is_disconnected_and_recovers(
-    hass: HomeAssistant,
-    pbx: SimulatedPBX,
-    loaded_real_time: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Answers slower than the client's timeout: disconnected; fast again: connected."""
-    caplog.set_level(logging.INFO, LOGGER.name)
-    loaded_real_time.runtime_data.coordinator.client.request_timeout = 0.2
-    pbx.faults.slow = 0.5
-    await _heartbeat_real_time(hass)
-
-    assert _state(hass, CONNECTION) == "disconnected"
-    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
-    assert _records(caplog, "Could not connect to the PBX", logging.ERROR) == 1
-
-    pbx.faults.slow = 0
-    await _heartbeat_real_time(hass)
-
-    assert _state(hass, CONNECTION) == "connected"
-    assert _state(hass, EXTENSION) == "registered"
-    # The PBX kept the session: the token still works, no new login.
-    assert pbx.stats.login_attempts == 1
-    assert len(pbx.sessions) == 1
-    assert _records(caplog, "recovered", logging.INFO) == 1
-
-
-async def test_garbage_answers_are_disconnected_and_recover(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    pbx: SimulatedPBX,
-    loaded: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """An HTML error page instead of JSON: disconnected, an "unexpected answer" log."""
-    caplog.set_level(logging.INFO, LOGGER.name)
-    pbx.faults.garbage = True
-    await _heartbeats(hass, freezer, 3)
-
-    assert _state(hass, CONNECTION) == "disconnected"
-    assert _state(hass, EXTENSION) == STATE_UNAVAILABLE
-    assert pbx.stats.requests["heartbeat"] == 4
-    assert pbx.stats.heartbeats == 1
-    assert _records(caplog, "unexpected answer", logging.ERROR) == 1
-
-    pbx.faults.garbage = False
-    await _heartbeats(hass, freezer, 1)
-
-    assert _state(hass, CONNECTION) == "connected"
-    assert _state(hass, EXTENSION) == "registered"
-    assert pbx.stats.login_attempts == 1
-    assert pbx.stats.heartbeats == 2
-    assert _records(caplog, "recovered", logging.INFO) == 1
 
 
 # Reports over HTTPS
