@@ -8,6 +8,7 @@ server, so the webhook path is the one a real PBX uses.
 
 import asyncio
 from collections.abc import AsyncGenerator, Generator, Iterator
+import ssl
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -36,7 +37,12 @@ def _loopback_sockets(socket_enabled: None) -> None:
 
 @pytest.fixture(autouse=True)
 def _custom_integrations(request: pytest.FixtureRequest) -> None:
-    """Let every test that runs a Home Assistant load this integration."""
+    """Let every test that runs a Home Assistant load this integration.
+
+    A test with the recorder gets it first: it must be prepared before `hass`.
+    """
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
 
@@ -54,7 +60,10 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 @pytest.fixture
 def pbx_handshake_log(hass: HomeAssistant) -> Iterator[None]:
-    """Let the simulator's server log the TLS handshakes Home Assistant's client aborts.
+    """Let the simulator's server log the TLS handshakes that fail.
+
+    Home Assistant's client aborts some (it reads the certificate only), and plain
+    HTTP sent to the HTTPS port fails others.
 
     The HTTPS simulator runs in Home Assistant's event loop, whose test handler fails
     the test on anything reported there; a real PBX would log the aborted handshake
@@ -69,7 +78,7 @@ def pbx_handshake_log(hass: HomeAssistant) -> Iterator[None]:
     ) -> None:
         if context.get("message") == (
             "Error on transport creation for incoming connection"
-        ) and isinstance(context.get("exception"), ConnectionResetError):
+        ) and isinstance(context.get("exception"), ConnectionResetError | ssl.SSLError):
             return
         handler(loop, context)
 

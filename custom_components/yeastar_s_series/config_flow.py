@@ -63,6 +63,7 @@ from .report_target import (
     ReportAddressUnknownError,
     async_report_target,
     async_resolve_host,
+    is_host,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -130,6 +131,19 @@ def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
 def _without_refusal(data: Mapping[str, Any]) -> dict[str, Any]:
     """Entry data without the mark of a refused password: the user just signed in."""
     return {key: value for key, value in data.items() if key != CONF_AUTH_REFUSED}
+
+
+async def _async_speaks_tls(settings: Mapping[str, Any]) -> bool:
+    """Say whether plain HTTP failed because the port serves HTTPS (a common slip)."""
+    if settings[CONF_SSL]:
+        return False
+    try:
+        await fetch_certificate_fingerprint(
+            settings[CONF_HOST], int(settings[CONF_PORT]), timeout=5
+        )
+    except YeastarError:
+        return False
+    return True
 
 
 class TestedPbx(NamedTuple):
@@ -205,6 +219,8 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
             form_error = failure_for(err).form_error
             if form_error == "unknown":
                 _LOGGER.exception("Unexpected answer from the PBX")
+            elif form_error == "cannot_connect" and await _async_speaks_tls(settings):
+                form_error = "https_required"
             return {"base": form_error}, None
         return {}, result
 
@@ -327,22 +343,35 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and store the options; the entry reloads with them."""
+        """Show and store the options; the entry reloads with them.
+
+        The report address is told to the PBX as it is: anything but an IP address
+        or a host name would make it post nowhere while the session looks fine.
+        """
+        errors: dict[str, str] = {}
         if user_input is not None:
             data: dict[str, Any] = {
                 CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])
             }
-            if host := user_input.get(CONF_CALLBACK_HOST):
-                data[CONF_CALLBACK_HOST] = host
+            if host := user_input.get(CONF_CALLBACK_HOST, "").strip():
+                if is_host(host):
+                    data[CONF_CALLBACK_HOST] = host
+                else:
+                    errors[CONF_CALLBACK_HOST] = "invalid_callback_host"
             if port := user_input.get(CONF_CALLBACK_PORT):
-                data[CONF_CALLBACK_PORT] = int(port)  # the selector hands over a float
-            return self.async_create_entry(data=data)
-        options = self.config_entry.options
+                # The selector hands over a float, and checks the range in the UI only.
+                if port == int(port) and 0 < port < 65536:
+                    data[CONF_CALLBACK_PORT] = int(port)
+                else:
+                    errors[CONF_CALLBACK_PORT] = "invalid_callback_port"
+            if not errors:
+                return self.async_create_entry(data=data)
+        values = user_input or self.config_entry.options
         schema = probatio.Schema(
             {
                 probatio.Required(
                     CONF_HEARTBEAT_INTERVAL,
-                    default=options.get(
+                    default=values.get(
                         CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL
                     ),
                 ): NumberSelector(
@@ -356,12 +385,12 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                 ),
                 probatio.Optional(
                     CONF_CALLBACK_HOST,
-                    description={"suggested_value": options.get(CONF_CALLBACK_HOST)},
+                    description={"suggested_value": values.get(CONF_CALLBACK_HOST)},
                 ): str,
                 probatio.Optional(
                     CONF_CALLBACK_PORT,
-                    description={"suggested_value": options.get(CONF_CALLBACK_PORT)},
+                    description={"suggested_value": values.get(CONF_CALLBACK_PORT)},
                 ): PORT_SELECTOR,
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

@@ -26,6 +26,7 @@ from .api import (
     Extension,
     ExtensionStatus,
     Report,
+    ReportTarget,
     YeastarApiUnavailableError,
     YeastarCertificateChangedError,
     YeastarClient,
@@ -155,6 +156,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             else ConnectionState.DISCONNECTED
         )
         self.token_expires: datetime | None = None
+        self.report_target: ReportTarget | None = None
         self.pbx_addresses: set[str] = set()
         self.device_id: str | None = None  # of the PBX device, once registered
         self._inventory_read: datetime | None = None
@@ -192,6 +194,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                 entry.options,
             )
             await self.client.keep_alive(target)
+            self.report_target = target
             data = await self._async_read_inventory()
         except ReportAddressUnknownError as err:
             raise UpdateFailed(

@@ -42,6 +42,12 @@ async def async_get_config_entry_diagnostics(
             "token_expires": coordinator.token_expires,
             "last_update_success": coordinator.last_update_success,
             "heartbeat_interval_s": coordinator.heartbeat_interval.total_seconds(),
+            # Where the PBX is told to post reports; the path holds the webhook id.
+            "report_address": (
+                None
+                if (target := coordinator.report_target) is None
+                else f"{target.ipaddr}:{target.port}"
+            ),
         },
         "pbx": asdict(data.device),
         "extensions": {number: asdict(ext) for number, ext in data.extensions.items()},

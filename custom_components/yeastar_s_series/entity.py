@@ -5,6 +5,7 @@ from typing import override
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .const import MANUFACTURER
 from .coordinator import YeastarCoordinator
 from .devices import extension_device_identifier, pbx_device_identifier
 
@@ -38,7 +39,8 @@ class YeastarExtensionEntity(CoordinatorEntity[YeastarCoordinator]):
             identifiers={extension_device_identifier(coordinator.serial, number)},
             translation_key="named_extension" if extension.name else "extension",
             translation_placeholders={"number": number, "name": extension.name or ""},
-            model=extension.type,
+            manufacturer=MANUFACTURER,
+            model=f"{extension.type} extension" if extension.type else "Extension",
         )
         if coordinator.device_id is not None:
             device_info["via_device_id"] = coordinator.device_id

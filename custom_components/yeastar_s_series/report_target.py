@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 import ipaddress
+import re
 import socket
 from typing import Any
 
@@ -13,6 +14,19 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .api import ReportTarget
 from .const import CONF_CALLBACK_HOST, CONF_CALLBACK_PORT, DOMAIN
+
+# One label of a host name (RFC 1123): letters, digits and inner hyphens.
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def is_host(text: str) -> bool:
+    """Say whether text is an IP address or a host name the PBX could post to."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        labels = text.removesuffix(".").split(".")
+        return len(text) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
+    return True
 
 
 class ReportAddressUnknownError(HomeAssistantError):

@@ -11,14 +11,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ExtensionStatus, Report
-from .const import LOGGER, ConnectionState, signal_extension, signal_report
+from .const import DOMAIN, LOGGER, ConnectionState, signal_extension, signal_report
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .entity import YeastarEntity, YeastarExtensionEntity
 from .receiver import ReportReceiver
@@ -30,42 +31,21 @@ REPORT_SENSOR_COOLDOWN = 5
 
 
 @dataclass(frozen=True, kw_only=True)
-class YeastarSessionSensorDescription(SensorEntityDescription):
-    """A sensor about the session with the PBX."""
-
-    value_fn: Callable[[YeastarCoordinator], str | datetime | None]
-
-
-@dataclass(frozen=True, kw_only=True)
 class YeastarReportSensorDescription(SensorEntityDescription):
     """A sensor about the event reports the webhook received."""
 
     value_fn: Callable[[ReportReceiver], int | datetime | None]
 
 
-SESSION_SENSORS = (
-    YeastarSessionSensorDescription(
-        key="connection_state",
-        translation_key="connection_state",
-        device_class=SensorDeviceClass.ENUM,
-        options=[state.value for state in ConnectionState],
-        value_fn=lambda coordinator: coordinator.connection_state.value,
-    ),
-    YeastarSessionSensorDescription(
-        key="token_expiry",
-        translation_key="token_expiry",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: coordinator.token_expires,
-    ),
-)
-
+# Both change with every report: enabled, they would fill the logbook and the
+# recorder with what only matters when reports stop arriving.
 REPORT_SENSORS = (
     YeastarReportSensorDescription(
         key="last_report",
         translation_key="last_report",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda receiver: receiver.stats.last_received,
     ),
     YeastarReportSensorDescription(
@@ -87,12 +67,10 @@ async def async_setup_entry(
     """Add the PBX sensors now and an extension sensor whenever an extension appears."""
     coordinator = entry.runtime_data.coordinator
     receiver = entry.runtime_data.receiver
+    _async_remove_session_expiry(hass, coordinator.serial)
     async_add_entities(
         [
-            *(
-                YeastarSessionSensor(coordinator, description)
-                for description in SESSION_SENSORS
-            ),
+            YeastarConnectionSensor(coordinator),
             *(
                 YeastarReportSensor(coordinator, receiver, description)
                 for description in REPORT_SENSORS
@@ -113,19 +91,30 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(_async_add_new_extensions))
 
 
-class YeastarSessionSensor(YeastarEntity, SensorEntity):
-    """Connection state or token expiry; stays available to say why the PBX is not."""
+@callback
+def _async_remove_session_expiry(hass: HomeAssistant, serial: str) -> None:
+    """Drop the Session expiry sensor of earlier versions (a new state every heartbeat)."""
+    registry = er.async_get(hass)
+    if entity_id := registry.async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{serial}_token_expiry"
+    ):
+        registry.async_remove(entity_id)
 
-    entity_description: YeastarSessionSensorDescription
 
-    def __init__(
-        self,
-        coordinator: YeastarCoordinator,
-        description: YeastarSessionSensorDescription,
-    ) -> None:
+class YeastarConnectionSensor(YeastarEntity, SensorEntity):
+    """Whether the session works, and why not; stays available to say so.
+
+    Its attributes tell where the PBX is told to send reports: the first thing to
+    check when calls do not show up.
+    """
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [state.value for state in ConnectionState]
+    _attr_translation_key = "connection_state"
+
+    def __init__(self, coordinator: YeastarCoordinator) -> None:
         """Describe the sensor."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
+        super().__init__(coordinator, "connection_state")
 
     @property
     @override
@@ -135,9 +124,20 @@ class YeastarSessionSensor(YeastarEntity, SensorEntity):
 
     @property
     @override
-    def native_value(self) -> str | datetime | None:
-        """Return the value from the coordinator."""
-        return self.entity_description.value_fn(self.coordinator)
+    def native_value(self) -> str:
+        """Return the connection state."""
+        return self.coordinator.connection_state.value
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Where reports go (the webhook path is left out: it is a secret)."""
+        target = self.coordinator.report_target
+        return {
+            "report_address": (
+                None if target is None else f"{target.ipaddr}:{target.port}"
+            ),
+        }
 
 
 class YeastarReportSensor(YeastarEntity, SensorEntity):

@@ -407,6 +407,12 @@ ERROR_CASES = {
     "https-to-plain-http": ErrorCase(
         error="tls_error", entered={CONF_SSL: True}, fixed={CONF_SSL: False}
     ),
+    "plain-http-to-https": ErrorCase(
+        error="https_required",
+        https=True,
+        entered={CONF_SSL: False},
+        fixed={CONF_SSL: True},
+    ),
     "garbage": ErrorCase(error="unknown", breaks=_send_garbage, repairs=_stop_garbage),
     "no-serial": ErrorCase(
         error="unknown",
@@ -902,3 +908,58 @@ async def test_options(
     assert new_coordinator.update_interval == timedelta(
         seconds=stored[CONF_HEARTBEAT_INTERVAL]
     )
+
+
+@pytest.mark.parametrize(
+    ("entered", "errors"),
+    [
+        (
+            {CONF_CALLBACK_HOST: "not an address!"},
+            {CONF_CALLBACK_HOST: "invalid_callback_host"},
+        ),
+        (
+            {CONF_CALLBACK_HOST: "ha-.local"},
+            {CONF_CALLBACK_HOST: "invalid_callback_host"},
+        ),
+        (
+            {CONF_CALLBACK_HOST: "a" * 64 + ".local"},
+            {CONF_CALLBACK_HOST: "invalid_callback_host"},
+        ),
+        ({CONF_CALLBACK_PORT: 8123.5}, {CONF_CALLBACK_PORT: "invalid_callback_port"}),
+    ],
+)
+async def test_options_refuse_a_report_address_the_pbx_cannot_use(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    config_entry: MockConfigEntry,
+    entered: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """A report address that is no IP address or host name is refused; nothing is stored."""
+    await setup_entry(hass, config_entry)
+    before = dict(config_entry.options)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_HEARTBEAT_INTERVAL: 45, **entered}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert form_defaults(result)[CONF_HEARTBEAT_INTERVAL] == 45  # what was typed stays
+    assert config_entry.options == before
+
+
+async def test_options_take_a_host_name_or_an_ipv6_address(
+    hass: HomeAssistant, pbx: SimulatedPBX, config_entry: MockConfigEntry
+) -> None:
+    """Host names and IPv6 addresses are addresses the PBX can post to."""
+    await setup_entry(hass, config_entry)
+    for host in ("homeassistant.local", "fd00::10"):
+        result = await hass.config_entries.options.async_init(config_entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_HEARTBEAT_INTERVAL: 30, CONF_CALLBACK_HOST: host}
+        )
+        await hass.async_block_till_done()
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert config_entry.options[CONF_CALLBACK_HOST] == host

@@ -38,8 +38,11 @@ async def test_diagnostics(
     )
     assert entry_diagnostics == snapshot(
         name="entry",
-        exclude=props("token_expires", "last_received", "port", "callback_port"),
+        exclude=props(
+            "token_expires", "last_received", "port", "callback_port", "report_address"
+        ),
     )
+    assert entry_diagnostics["session"]["report_address"] == f"127.0.0.1:{ha_port}"
     assert entry_diagnostics["session"]["token_expires"]
     assert entry_diagnostics["reports"]["last_received"]
     text = str(entry_diagnostics)

@@ -13,7 +13,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.yeastar_s_series.const import DOMAIN
+from custom_components.yeastar_s_series.const import (
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    DOMAIN,
+)
 from simulator import SimulatedPBX
 from tests.common import SERIAL, setup_entry
 
@@ -30,8 +34,16 @@ async def test_entities(
 ) -> None:
     """Names, unique ids, device classes, categories and states of every entity."""
     freezer.move_to("2026-11-28 12:00:00+00:00")
+    # A fixed report port (Home Assistant's test server takes a random one): no
+    # report is needed here, and the Connection sensor shows the address.
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: 8123},
+    )
     with patch("custom_components.yeastar_s_series.PLATFORMS", [platform]):
-        await setup_entry(hass, config_entry)
+        await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
 
@@ -105,3 +117,21 @@ async def test_remove_devices(
     # The PBX dropped 1001 but the periodic list refresh has not run yet.
     config_entry.runtime_data.coordinator.data.extensions.pop("1001")
     assert await remove(f"{SERIAL}_1001")
+
+
+async def test_the_old_session_expiry_sensor_goes_away(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Earlier versions had a Session expiry sensor with a new state every heartbeat."""
+    config_entry.add_to_hass(hass)
+    old = entity_registry.async_get_or_create(
+        Platform.SENSOR, DOMAIN, f"{SERIAL}_token_expiry", config_entry=config_entry
+    )
+
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entity_registry.async_get(old.entity_id) is None
+    assert hass.states.get(old.entity_id) is None

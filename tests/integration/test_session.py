@@ -48,7 +48,6 @@ from simulator import Scenario, SimulatedPBX
 from tests.common import PASSWORD, SERIAL, WEBHOOK_ID, entry_data, setup_entry
 
 CONNECTION = "sensor.yeastar_s100_connection"
-SESSION_EXPIRY = "sensor.yeastar_s100_session_expiry"
 EXTENSION = "sensor.jayson_1000_status"
 # The registered extensions. Not 1003: the PBX reports its status as "Unavailable",
 # a state value that reads the same as an unavailable entity.
@@ -58,7 +57,6 @@ EXTENSIONS = (
     "sensor.kitchen_1002_status",
 )
 HEARTBEAT = timedelta(seconds=DEFAULT_HEARTBEAT_INTERVAL)
-TOKEN_LIFETIME = timedelta(seconds=1800)
 HTTPS_ISSUE_ID = HTTPS_WEBHOOK
 
 
@@ -114,11 +112,6 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
     return state.state
 
 
-def _expiry() -> str:
-    """Session expiry state for a heartbeat at the (frozen) current time."""
-    return (dt_util.utcnow() + TOKEN_LIFETIME).isoformat(timespec="seconds")
-
-
 def _webhook_registered(hass: HomeAssistant) -> bool:
     return WEBHOOK_ID in hass.data.get(webhook.DOMAIN, {})
 
@@ -172,7 +165,6 @@ async def test_setup_logs_in_and_points_reports_at_home_assistant(
     assert session.target_url == f"api/webhook/{WEBHOOK_ID}"
     assert _webhook_registered(hass)
     assert _state(hass, CONNECTION) == "connected"
-    assert _state(hass, SESSION_EXPIRY) == _expiry()
     assert _state(hass, EXTENSION) == "registered"
 
 
@@ -322,7 +314,6 @@ async def test_heartbeat_keeps_the_session_for_hours(
     assert pbx.stats.heartbeats == 1 + timedelta(hours=3) / HEARTBEAT
     assert len(pbx.sessions) == 1
     assert _state(hass, CONNECTION) == "connected"
-    assert _state(hass, SESSION_EXPIRY) == _expiry()
 
     # Reports still arrive: the session at the PBX still points at the webhook.
     events = async_capture_events(hass, EVENT_YEASTAR)
