@@ -60,6 +60,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
     entry.runtime_data = YeastarRuntimeData(coordinator=coordinator, receiver=receiver)
     # Run last when the entry unloads, or when its setup fails after a login.
     entry.async_on_unload(coordinator.async_logout)
+    entry.async_on_unload(coordinator.async_stop_event_link)
     # Before the first login, so that no report of the new session is lost.
     async_register_webhook(hass, entry)
     entry.async_on_unload(
@@ -86,6 +87,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
     async def _async_stop(_: Event) -> None:
         """Stop listening and release the token (entries are not unloaded at a stop)."""
         async_unregister_webhook(hass, entry)
+        await coordinator.async_stop_event_link()
         await coordinator.async_logout()
 
     # Not listen_once: unloading after the stop event would remove a spent listener.

@@ -36,10 +36,16 @@ import probatio
 
 from .api import (
     DEFAULT_PORT,
+    DEFAULT_TCP_PORT,
     ApiVersion,
     DeviceInfo,
+    ReportMethod,
+    YeastarAuthenticationError,
     YeastarClient,
+    YeastarConnectionError,
     YeastarError,
+    YeastarEventLink,
+    YeastarLoginUnansweredError,
     fetch_certificate_fingerprint,
     hash_password,
 )
@@ -52,13 +58,14 @@ from .const import (
     CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
+    CONF_TCP_PORT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_USERNAME,
     DOMAIN,
     MAX_HEARTBEAT_INTERVAL,
     MIN_HEARTBEAT_INTERVAL,
 )
-from .coordinator import LOCKOUTS, YeastarConfigEntry, failure_for
+from .coordinator import LOCKOUTS, TCP_PASSWORD_NEEDED, YeastarConfigEntry, failure_for
 from .report_target import (
     ReportAddressUnknownError,
     async_report_target,
@@ -133,6 +140,11 @@ def _without_refusal(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key != CONF_AUTH_REFUSED}
 
 
+def _without_password(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Form input or entry data without the plaintext password."""
+    return {key: value for key, value in data.items() if key != CONF_PASSWORD}
+
+
 async def _async_speaks_tls(settings: Mapping[str, Any]) -> bool:
     """Say whether plain HTTP failed because the port serves HTTPS (a common slip)."""
     if settings[CONF_SSL]:
@@ -152,12 +164,17 @@ class TestedPbx(NamedTuple):
     api_version: ApiVersion
     device: DeviceInfo
     fingerprint: str | None
+    report_method: ReportMethod
 
 
 class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Yeastar S-Series PBX."""
 
     VERSION = 1
+    # Between the user step and the TCP step: what the entry will hold.
+    _title: str
+    _data: dict[str, Any]
+    _password: str
 
     @staticmethod
     @callback
@@ -205,7 +222,7 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 await client.logout()
             except YeastarError as err:
                 _LOGGER.debug("Logout after the connection test failed: %s", err)
-        return TestedPbx(client.api_version, device, fingerprint)
+        return TestedPbx(client.api_version, device, fingerprint, client.report_method)
 
     async def _async_validate(
         self, settings: Mapping[str, Any], password_hash: str, webhook_id: str
@@ -239,37 +256,83 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
             if result is not None:
                 await self.async_set_unique_id(result.device.serial)
                 self._abort_if_unique_id_configured()
-                data = {
-                    key: value
-                    for key, value in user_input.items()
-                    if key != CONF_PASSWORD
+                self._title = f"{result.device.model} ({user_input[CONF_HOST]})"
+                self._data = {
+                    **_without_password(user_input),
+                    CONF_PORT: int(user_input[CONF_PORT]),
+                    CONF_API_VERSION: result.api_version.value,
+                    CONF_FINGERPRINT: result.fingerprint,
+                    CONF_PASSWORD_HASH: password_hash,
+                    CONF_WEBHOOK_ID: webhook_id,
                 }
-                return self.async_create_entry(
-                    title=f"{result.device.model} ({user_input[CONF_HOST]})",
-                    data={
-                        **data,
-                        CONF_PORT: int(user_input[CONF_PORT]),
-                        CONF_API_VERSION: result.api_version.value,
-                        CONF_FINGERPRINT: result.fingerprint,
-                        CONF_PASSWORD_HASH: password_hash,
-                        CONF_WEBHOOK_ID: webhook_id,
-                    },
-                )
-            user_input = {k: v for k, v in user_input.items() if k != CONF_PASSWORD}
+                if result.report_method is ReportMethod.TCP:
+                    self._password = user_input[CONF_PASSWORD]
+                    return await self.async_step_tcp()
+                return self.async_create_entry(title=self._title, data=self._data)
+            user_input = _without_password(user_input)
         return self.async_show_form(
             step_id="user", data_schema=_user_schema(user_input or {}), errors=errors
+        )
+
+    async def async_step_tcp(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the PBX's event port, and test it: the PBX reports over TCP.
+
+        That report method needs the API password itself, so the entry keeps it.
+        """
+        errors: dict[str, str] = {}
+        port = DEFAULT_TCP_PORT
+        if user_input is not None:
+            port = int(user_input[CONF_TCP_PORT])
+            link = YeastarEventLink(
+                self._data[CONF_HOST],
+                port,
+                username=self._data[CONF_USERNAME],
+                password=self._password,
+            )
+            try:
+                async with link:
+                    pass
+            except YeastarAuthenticationError, YeastarLoginUnansweredError:
+                errors["base"] = "tcp_refused"
+            except YeastarConnectionError:
+                errors["base"] = "tcp_cannot_connect"
+            else:
+                return self.async_create_entry(
+                    title=self._title,
+                    data={**self._data, CONF_PASSWORD: self._password},
+                    options={CONF_TCP_PORT: port},
+                )
+        return self.async_show_form(
+            step_id="tcp",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_TCP_PORT, default=port): PORT_SELECTOR}
+            ),
+            errors=errors,
         )
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """Ask for the new password after the PBX refused the stored one."""
+        """Ask for the password: refused by the PBX, or needed for the TCP report method."""
+        if entry_data.get(TCP_PASSWORD_NEEDED):
+            return await self.async_step_reauth_tcp()
         return await self.async_step_reauth_confirm()
 
-    async def async_step_reauth_confirm(
+    async def async_step_reauth_tcp(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Test the new password with one login before storing its hash."""
+        """Ask for the password the PBX's TCP report method needs (the PBX switched to it)."""
+        return await self.async_step_reauth_confirm(user_input, step_id="reauth_tcp")
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None, step_id: str = "reauth_confirm"
+    ) -> ConfigFlowResult:
+        """Test the password with one login before storing its hash.
+
+        The password itself is kept only when the PBX reports over TCP.
+        """
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -282,16 +345,22 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(result.device.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 self.hass.data.get(LOCKOUTS, {}).pop(entry.entry_id, None)
+                kept = (
+                    {CONF_PASSWORD: user_input[CONF_PASSWORD]}
+                    if result.report_method is ReportMethod.TCP
+                    else {}
+                )
                 return self.async_update_reload_and_abort(
                     entry,
                     data={
                         **_without_refusal(entry.data),
                         CONF_USERNAME: user_input[CONF_USERNAME],
                         CONF_PASSWORD_HASH: password_hash,
+                        **kept,
                     },
                 )
         return self.async_show_form(
-            step_id="reauth_confirm",
+            step_id=step_id,
             data_schema=probatio.Schema(
                 {
                     probatio.Required(
@@ -319,10 +388,13 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
             if result is not None:
                 await self.async_set_unique_id(result.device.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
+                data = _without_refusal(entry.data)
+                if result.report_method is ReportMethod.HTTP:
+                    data = _without_password(data)  # kept for the TCP method only
                 return self.async_update_reload_and_abort(
                     entry,
                     data={
-                        **_without_refusal(entry.data),
+                        **data,
                         **user_input,
                         CONF_PORT: int(user_input[CONF_PORT]),
                         CONF_API_VERSION: result.api_version.value,
@@ -364,6 +436,8 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                     data[CONF_CALLBACK_PORT] = int(port)
                 else:
                     errors[CONF_CALLBACK_PORT] = "invalid_callback_port"
+            if tcp_port := user_input.get(CONF_TCP_PORT):
+                data[CONF_TCP_PORT] = int(tcp_port)
             if not errors:
                 return self.async_create_entry(data=data)
         values = user_input or self.config_entry.options
@@ -393,4 +467,13 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                 ): PORT_SELECTOR,
             }
         )
+        if CONF_PASSWORD in self.config_entry.data:  # the PBX reports over TCP
+            schema = schema.extend(
+                {
+                    probatio.Required(
+                        CONF_TCP_PORT,
+                        default=values.get(CONF_TCP_PORT, DEFAULT_TCP_PORT),
+                    ): PORT_SELECTOR
+                }
+            )
         return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

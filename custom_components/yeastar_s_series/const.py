@@ -20,6 +20,8 @@ CONF_CALLBACK_PORT: Final = "callback_port"
 CONF_FINGERPRINT: Final = "certificate_fingerprint"
 # Set when the PBX refuses the stored password; cleared by reauth or reconfigure.
 CONF_AUTH_REFUSED: Final = "auth_refused"
+# The PBX's event port, for the TCP report method (an option).
+CONF_TCP_PORT: Final = "tcp_port"
 
 API_VERSION_AUTO: Final = "auto"
 
@@ -59,6 +61,11 @@ def format_fingerprint(fingerprint: str) -> str:
 def signal_report(entry_id: str) -> str:
     """Dispatcher signal for every accepted report of one PBX."""
     return f"{DOMAIN}_{entry_id}_report"
+
+
+def signal_link(entry_id: str) -> str:
+    """Dispatcher signal for a change of the TCP event link's state."""
+    return f"{DOMAIN}_{entry_id}_link"
 
 
 def signal_extension(entry_id: str, number: str) -> str:

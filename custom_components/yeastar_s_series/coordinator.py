@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
@@ -21,17 +21,20 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
+    DEFAULT_TCP_PORT,
     TOKEN_LIFETIME,
     DeviceInfo,
     Extension,
     ExtensionStatus,
     Report,
+    ReportMethod,
     ReportTarget,
     YeastarApiUnavailableError,
     YeastarCertificateChangedError,
     YeastarClient,
     YeastarConnectionError,
     YeastarError,
+    YeastarEventLink,
     YeastarInvalidAuthError,
     YeastarLockedOutError,
     YeastarTlsError,
@@ -39,6 +42,7 @@ from .api import (
 from .const import (
     CONF_AUTH_REFUSED,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_TCP_PORT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
     EXTENSION_REFRESH_INTERVAL,
@@ -48,6 +52,7 @@ from .const import (
     signal_extension,
 )
 from .devices import extension_number
+from .event_link import EventLinkRunner, LinkState
 from .receiver import ReportReceiver
 from .repairs import (
     async_create_certificate_issue,
@@ -59,6 +64,9 @@ from .report_target import (
     async_report_target,
     async_resolve_host,
 )
+
+# Reauth data that asks for the password the TCP report method needs.
+TCP_PASSWORD_NEEDED: Final = "tcp_password_needed"
 
 # When a lockout ends, per config entry. Kept outside the coordinator so that a
 # failed setup retried by Home Assistant still waits the 10 minutes out.
@@ -159,6 +167,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         self.report_target: ReportTarget | None = None
         self.pbx_addresses: set[str] = set()
         self.device_id: str | None = None  # of the PBX device, once registered
+        self.event_link: EventLinkRunner | None = None  # with the TCP report method
         self._inventory_read: datetime | None = None
 
     @property
@@ -195,6 +204,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             )
             await self.client.keep_alive(target)
             self.report_target = target
+            await self._async_follow_report_method()
             data = await self._async_read_inventory()
         except ReportAddressUnknownError as err:
             raise UpdateFailed(
@@ -232,6 +242,60 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             translation_key=failure.translation_key,
             translation_placeholders={"error": str(err)},
         )
+
+    @property
+    def link_state(self) -> LinkState | None:
+        """The TCP event link's state; None with the HTTP report method."""
+        if self.client.report_method is not ReportMethod.TCP:
+            return None
+        if self.event_link is None:
+            return LinkState.PASSWORD_NEEDED
+        return self.event_link.state
+
+    async def _async_follow_report_method(self) -> None:
+        """Keep the TCP event link up while the PBX reports over TCP, else none.
+
+        The link needs the plaintext password, which is kept only for it: when the
+        PBX switched to TCP after the entry was made, the user is asked for it.
+        """
+        entry = self.config_entry
+        if self.client.report_method is ReportMethod.HTTP:
+            await self.async_stop_event_link()
+            return
+        if self.event_link is None:
+            if (password := entry.data.get(CONF_PASSWORD)) is None:
+                entry.async_start_reauth(self.hass, data={TCP_PASSWORD_NEEDED: True})
+                return
+            host = self.client.host
+            port = entry.options.get(CONF_TCP_PORT, DEFAULT_TCP_PORT)
+            username = entry.data[CONF_USERNAME]
+            self.event_link = EventLinkRunner(
+                self.hass,
+                entry.entry_id,
+                self.receiver,
+                connect=lambda: YeastarEventLink(
+                    host, port, username=username, password=password
+                ),
+                longest_wait=self.heartbeat_interval.total_seconds(),
+                on_refused=self._async_event_link_refused,
+            )
+        self.event_link.async_start()
+
+    async def async_stop_event_link(self) -> None:
+        """Close the TCP event link, if there is one (unload, back to HTTP)."""
+        if (link := self.event_link) is not None:
+            self.event_link = None
+            await link.async_stop()
+
+    @callback
+    def _async_event_link_refused(self) -> None:
+        """Take a refused event-port login for a refused password: stop, ask the user."""
+        self.connection_state = ConnectionState.AUTH_FAILED
+        self.hass.config_entries.async_update_entry(
+            self.config_entry, data={**self.config_entry.data, CONF_AUTH_REFUSED: True}
+        )
+        self.config_entry.async_start_reauth(self.hass)
+        self.async_update_listeners()
 
     async def _async_read_inventory(self) -> PbxData:
         """Read device info and extensions when they are due, else keep what we have."""

@@ -42,6 +42,10 @@ async def async_get_config_entry_diagnostics(
             "token_expires": coordinator.token_expires,
             "last_update_success": coordinator.last_update_success,
             "heartbeat_interval_s": coordinator.heartbeat_interval.total_seconds(),
+            "report_method": coordinator.client.report_method.value,
+            "event_link": None
+            if (link := coordinator.link_state) is None
+            else link.value,
             # Where the PBX is told to post reports; the path holds the webhook id.
             "report_address": (
                 None

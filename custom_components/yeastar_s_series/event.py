@@ -43,6 +43,14 @@ CALL_EVENT_TYPES: Final = {
     "Incoming": "incoming",
     "DTMF": "dtmf",
     "NewCdr": "call_record",
+    "PlayPromptEnd": "prompt_played",
+    "satisfaction": "survey_result",
+}
+# uaCSTA calls (answered on Yealink or Fanvil phones through the API) name their step.
+UACSTA_EVENT_TYPES: Final = {
+    "callstart": "call_started",
+    "callanswer": "answered",
+    "callover": "hung_up",
 }
 # v2 `CallStatus` reports carry a status per party; the most decisive one names the event.
 MEMBER_STATUS_PRIORITY: Final = (
@@ -53,7 +61,9 @@ MEMBER_STATUS_PRIORITY: Final = (
     ("RING", "ringing"),
     ("ALERT", "ring_back"),
 )
-EVENT_TYPES: Final = sorted({*CALL_EVENT_TYPES.values(), "held"})
+EVENT_TYPES: Final = sorted(
+    {*CALL_EVENT_TYPES.values(), *UACSTA_EVENT_TYPES.values(), "held"}
+)
 # Event data already shown by other attributes, or not the call's business, and names
 # Home Assistant gives the entity's own attributes (a report must not overwrite them).
 _HIDDEN_FIELDS: Final = frozenset(
@@ -86,6 +96,9 @@ def call_event_type(report: Report) -> str | None:
             if status in statuses:
                 return event_type
         return None
+    if report.name == "uacstacall":
+        operation = report.fields.get("operation")
+        return UACSTA_EVENT_TYPES.get(operation) if isinstance(operation, str) else None
     return CALL_EVENT_TYPES.get(report.name)
 
 

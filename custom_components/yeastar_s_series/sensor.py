@@ -19,7 +19,14 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ExtensionStatus, Report
-from .const import DOMAIN, LOGGER, ConnectionState, signal_extension, signal_report
+from .const import (
+    DOMAIN,
+    LOGGER,
+    ConnectionState,
+    signal_extension,
+    signal_link,
+    signal_report,
+)
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .entity import YeastarEntity, YeastarExtensionEntity
 from .receiver import ReportReceiver
@@ -131,13 +138,29 @@ class YeastarConnectionSensor(YeastarEntity, SensorEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Where reports go (the webhook path is left out: it is a secret)."""
-        target = self.coordinator.report_target
+        """How reports arrive: by HTTP to an address (its path is a secret), or by TCP."""
+        coordinator = self.coordinator
+        target = coordinator.report_target
+        link = coordinator.link_state
         return {
+            "report_method": coordinator.client.report_method.value,
             "report_address": (
                 None if target is None else f"{target.ipaddr}:{target.port}"
             ),
+            "event_link": None if link is None else link.value,
         }
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Also show the TCP event link going down and coming back."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_link(self.coordinator.config_entry.entry_id),
+                self.async_write_ha_state,
+            )
+        )
 
 
 class YeastarReportSensor(YeastarEntity, SensorEntity):

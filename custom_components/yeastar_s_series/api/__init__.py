@@ -15,6 +15,7 @@ from .exceptions import (
     YeastarError,
     YeastarInvalidAuthError,
     YeastarLockedOutError,
+    YeastarLoginUnansweredError,
     YeastarRequestError,
     YeastarResponseError,
     YeastarTimeoutError,
@@ -27,21 +28,26 @@ from .models import (
     Extension,
     ExtensionStatus,
     ReportFormat,
+    ReportMethod,
     ReportTarget,
 )
 from .reports import Party, Report, parse_report
+from .tcp import DEFAULT_TCP_PORT, EventSplitter, YeastarEventLink
 from .tls import fetch_certificate_fingerprint, normalize_fingerprint
 
 __all__ = [
     "DEFAULT_PORT",
+    "DEFAULT_TCP_PORT",
     "TOKEN_LIFETIME",
     "ApiVersion",
     "DeviceInfo",
+    "EventSplitter",
     "Extension",
     "ExtensionStatus",
     "Party",
     "Report",
     "ReportFormat",
+    "ReportMethod",
     "ReportParseError",
     "ReportTarget",
     "YeastarApiUnavailableError",
@@ -51,8 +57,10 @@ __all__ = [
     "YeastarConnectionError",
     "YeastarConnectionRefusedError",
     "YeastarError",
+    "YeastarEventLink",
     "YeastarInvalidAuthError",
     "YeastarLockedOutError",
+    "YeastarLoginUnansweredError",
     "YeastarRequestError",
     "YeastarResponseError",
     "YeastarTimeoutError",

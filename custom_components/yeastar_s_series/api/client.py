@@ -29,7 +29,14 @@ from .exceptions import (
     YeastarTlsError,
     YeastarTokenError,
 )
-from .models import DETECTION_ORDER, ApiVersion, DeviceInfo, Extension, ReportTarget
+from .models import (
+    DETECTION_ORDER,
+    ApiVersion,
+    DeviceInfo,
+    Extension,
+    ReportMethod,
+    ReportTarget,
+)
 from .tls import aiohttp_ssl
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,6 +91,8 @@ class YeastarClient:
             aiohttp_ssl(verify=verify_tls, fingerprint=fingerprint) if https else False
         )
         self._token: str | None = None
+        # What the last login said; HTTP until then (and always before v2.0.0).
+        self.report_method = ReportMethod.HTTP
         self._target: ReportTarget | None = None
         self._refused: YeastarInvalidAuthError | None = None
 
@@ -158,6 +167,7 @@ class YeastarClient:
         if not isinstance(token, str) or not token:
             raise YeastarResponseError("The PBX accepted the login but sent no token")
         self._token = token
+        self.report_method = ReportMethod.from_login(answer)
 
     async def keep_alive(self, target: ReportTarget) -> None:
         """Extend the token by 30 minutes and (re)point event reports at `target`.
@@ -286,10 +296,10 @@ class YeastarClient:
             return answer
         errno = str(answer.get("errno", "")).strip()
         _LOGGER.debug("The PBX refused %s with errno %s", endpoint, errno or "(none)")
-        raise _error_for(errno)
+        raise error_for(errno)
 
 
-def _error_for(errno: str) -> YeastarError:
+def error_for(errno: str) -> YeastarError:
     """Return the exception an `errno` stands for (see the API documents' error table)."""
     if errno == ERRNO_INVALID_AUTH:
         return YeastarInvalidAuthError(

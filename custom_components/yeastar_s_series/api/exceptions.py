@@ -17,6 +17,13 @@ class YeastarConnectionRefusedError(YeastarConnectionError):
     """Nothing listens on the port: the PBX is down, the port is wrong or the API is off."""
 
 
+class YeastarLoginUnansweredError(YeastarConnectionError):
+    """The PBX's event port closed the connection right after the login, saying nothing.
+
+    Perhaps a refused password, perhaps not: the documents do not say.
+    """
+
+
 class YeastarTimeoutError(YeastarConnectionError):
     """The PBX did not answer within the request timeout."""
 

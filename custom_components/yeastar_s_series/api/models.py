@@ -15,6 +15,24 @@ class ReportFormat(StrEnum):
     V2_0_0 = "2.0.0"
 
 
+class ReportMethod(StrEnum):
+    """How the PBX delivers its reports: a PBX-wide setting (API v2.0.0).
+
+    HTTP: the PBX posts each report to the application. TCP: the application
+    connects to the PBX's event port and reads them.
+    """
+
+    HTTP = "http"
+    TCP = "tcp"
+
+    @classmethod
+    def from_login(cls, answer: dict[str, Any]) -> ReportMethod:
+        """Read the v2 login answer's `transport`; older APIs know only HTTP."""
+        if str(answer.get("transport", "")).strip().lower() == "tcp":
+            return cls.TCP
+        return cls.HTTP
+
+
 class ApiVersion(StrEnum):
     """API versions of the S-Series firmware, newest first in `DETECTION_ORDER`."""
 

@@ -46,6 +46,14 @@ class Party:
         return None
 
     @property
+    def trunk(self) -> str | None:
+        """The trunk of a trunk leg (v2 `trunkname`, v1 `trunk`); some legs carry only it."""
+        for key in ("trunkname", "trunk"):
+            if isinstance(value := self.fields.get(key), str) and value:
+                return value
+        return None
+
+    @property
     def status(self) -> str | None:
         """The leg's `memberstatus` (v2 only): ALERT, RING, ANSWERED, ANSWER, HOLD, BYE."""
         value = self.fields.get("memberstatus")
@@ -57,6 +65,7 @@ class Party:
             **self.fields,
             "type": self.kind,
             "number": self.number,
+            "trunk": self.trunk,
             "status": self.status,
         }
 
@@ -98,11 +107,16 @@ def parse_report(body: bytes | str) -> Report:
     """
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        document = json.loads(
-            text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant
-        )
-    except UnicodeDecodeError, ValueError, RecursionError:
-        raise ReportParseError("The report is not JSON") from None
+    except UnicodeDecodeError:
+        raise ReportParseError("The report is not UTF-8") from None
+    try:
+        document = _loads(text)
+    except ValueError, RecursionError:
+        # One documented v2 example ends its object with a comma.
+        try:
+            document = _loads(_without_trailing_commas(text))
+        except ValueError, RecursionError:
+            raise ReportParseError("The report is not JSON") from None
     if not isinstance(document, _Pairs):
         raise ReportParseError("The report is not a JSON object")
     fields: dict[str, Any] = {}
@@ -113,6 +127,36 @@ def parse_report(body: bytes | str) -> Report:
         else:
             fields[_valid_text(key)] = _plain(value, 1)
     return _report(fields, parties)
+
+
+def _loads(text: str) -> object:
+    """Parse JSON keeping repeated keys; NaN and the infinities are refused."""
+    return json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant)
+
+
+def _without_trailing_commas(text: str) -> str:
+    """Drop commas that close an object or array (`{"a":1,}`), outside strings."""
+    kept: list[str] = []
+    in_string = escaped = False
+    comma = -1  # index in `kept` of a comma that may yet close something
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char in "}]" and comma >= 0:
+            del kept[comma]
+        elif char == '"':
+            in_string = True
+        if not in_string and char == ",":
+            comma = len(kept)
+        elif not char.isspace():
+            comma = -1
+        kept.append(char)
+    return "".join(kept)
 
 
 def _refuse_constant(name: str) -> NoReturn:
