@@ -18,6 +18,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .api import ApiVersion, YeastarClient
+from .api.names import NameBook
 from .const import (
     CONF_API_VERSION,
     CONF_FINGERPRINT,
@@ -31,7 +32,7 @@ from .receiver import ReportReceiver
 from .repairs import async_check_https
 from .webhook import async_register_webhook, async_unregister_webhook
 
-PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 
 
 def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> YeastarClient:
@@ -53,10 +54,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
     """Open the session, listen for reports, and add the entities."""
     assert entry.unique_id is not None
     client = async_create_client(hass, entry.data)
+    names = NameBook()
     receiver = ReportReceiver(
-        hass, entry.entry_id, entry.unique_id, client.api_version.report_format
+        hass,
+        entry.entry_id,
+        entry.unique_id,
+        client.api_version.report_format,
+        names.name,
     )
-    coordinator = YeastarCoordinator(hass, entry, client, receiver)
+    coordinator = YeastarCoordinator(hass, entry, client, receiver, names)
     entry.runtime_data = YeastarRuntimeData(coordinator=coordinator, receiver=receiver)
     # Run last when the entry unloads, or when its setup fails after a login.
     entry.async_on_unload(coordinator.async_logout)

@@ -6,6 +6,7 @@ from typing import Any, NamedTuple, override
 
 from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -25,6 +26,7 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -55,6 +57,7 @@ from .const import (
     CONF_AUTH_REFUSED,
     CONF_CALLBACK_HOST,
     CONF_CALLBACK_PORT,
+    CONF_DOOR_STATIONS,
     CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
@@ -410,7 +413,21 @@ class YeastarConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class YeastarOptionsFlow(OptionsFlowWithReload):
-    """Tune the heartbeat and where the PBX sends reports."""
+    """Tune the heartbeat and where the PBX sends reports; name the door stations."""
+
+    def _extension_choices(self) -> list[SelectOptionDict]:
+        """List the PBX's extensions to pick door stations from (none while not loaded)."""
+        entry: YeastarConfigEntry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return []
+        extensions = entry.runtime_data.coordinator.data.extensions.values()
+        return [
+            SelectOptionDict(
+                value=ext.number,
+                label=f"{ext.name} ({ext.number})" if ext.name else ext.number,
+            )
+            for ext in sorted(extensions, key=lambda ext: ext.number)
+        ]
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -438,6 +455,8 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                     errors[CONF_CALLBACK_PORT] = "invalid_callback_port"
             if tcp_port := user_input.get(CONF_TCP_PORT):
                 data[CONF_TCP_PORT] = int(tcp_port)
+            if door_stations := user_input.get(CONF_DOOR_STATIONS):
+                data[CONF_DOOR_STATIONS] = list(door_stations)
             if not errors:
                 return self.async_create_entry(data=data)
         values = user_input or self.config_entry.options
@@ -467,6 +486,21 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                 ): PORT_SELECTOR,
             }
         )
+        if extensions := self._extension_choices():
+            schema = schema.extend(
+                {
+                    probatio.Optional(
+                        CONF_DOOR_STATIONS,
+                        default=list(values.get(CONF_DOOR_STATIONS, [])),
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=extensions,
+                            multiple=True,
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    )
+                }
+            )
         if CONF_PASSWORD in self.config_entry.data:  # the PBX reports over TCP
             schema = schema.extend(
                 {

@@ -20,6 +20,8 @@ CONF_CALLBACK_PORT: Final = "callback_port"
 CONF_FINGERPRINT: Final = "certificate_fingerprint"
 # Set when the PBX refuses the stored password; cleared by reauth or reconfigure.
 CONF_AUTH_REFUSED: Final = "auth_refused"
+# Extensions that are door stations: their call event entity is a doorbell (an option).
+CONF_DOOR_STATIONS: Final = "door_stations"
 # The PBX's event port, for the TCP report method (an option).
 CONF_TCP_PORT: Final = "tcp_port"
 
@@ -66,6 +68,21 @@ def signal_report(entry_id: str) -> str:
 def signal_link(entry_id: str) -> str:
     """Dispatcher signal for a change of the TCP event link's state."""
     return f"{DOMAIN}_{entry_id}_link"
+
+
+def signal_call(entry_id: str, number: str) -> str:
+    """Dispatcher signal for a call event of one extension."""
+    return f"{DOMAIN}_{entry_id}_call_{number}"
+
+
+def signal_calls(entry_id: str) -> str:
+    """Dispatcher signal for a change of the PBX's calls in progress."""
+    return f"{DOMAIN}_{entry_id}_calls"
+
+
+def signal_missed_cleared(entry_id: str, number: str) -> str:
+    """Dispatcher signal: the user cleared an extension's missed calls."""
+    return f"{DOMAIN}_{entry_id}_missed_cleared_{number}"
 
 
 def signal_extension(entry_id: str, number: str) -> str:

@@ -6,6 +6,7 @@ the heartbeat timer): they reach the entities through dispatcher signals, and
 the coordinator reacts to the ones that concern the session or the inventory.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, override
@@ -23,6 +24,7 @@ from homeassistant.util.hass_dict import HassKey
 from .api import (
     DEFAULT_TCP_PORT,
     TOKEN_LIFETIME,
+    ApiVersion,
     DeviceInfo,
     Extension,
     ExtensionStatus,
@@ -37,8 +39,11 @@ from .api import (
     YeastarEventLink,
     YeastarInvalidAuthError,
     YeastarLockedOutError,
+    YeastarRequestError,
     YeastarTlsError,
 )
+from .api.calls import CallEvent, CallTracker
+from .api.names import NameBook
 from .const import (
     CONF_AUTH_REFUSED,
     CONF_HEARTBEAT_INTERVAL,
@@ -49,6 +54,8 @@ from .const import (
     LOCKOUT_DURATION,
     LOGGER,
     ConnectionState,
+    signal_call,
+    signal_calls,
     signal_extension,
 )
 from .devices import extension_number
@@ -63,6 +70,11 @@ from .report_target import (
     ReportAddressUnknownError,
     async_report_target,
     async_resolve_host,
+)
+
+# Extension states of the list that mean a call is on.
+IN_CALL: Final = frozenset(
+    {ExtensionStatus.RINGING, ExtensionStatus.BUSY, ExtensionStatus.HOLD}
 )
 
 # Reauth data that asks for the password the TCP report method needs.
@@ -139,6 +151,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         entry: YeastarConfigEntry,
         client: YeastarClient,
         receiver: ReportReceiver,
+        names: NameBook,
     ) -> None:
         """Set the heartbeat interval from the entry's options."""
         interval = timedelta(
@@ -155,6 +168,8 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         )
         self.client = client
         self.receiver = receiver
+        self.names = names
+        self.calls = CallTracker(names.name, self._extension_numbers)
         self.heartbeat_interval = interval
         # A password the PBX refused stays refused across restarts: no login until
         # the user answers the reauth flow (five refusals lock the address out).
@@ -206,6 +221,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             self.report_target = target
             await self._async_follow_report_method()
             data = await self._async_read_inventory()
+            await self._async_reconcile_calls(data)
         except ReportAddressUnknownError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="report_address_unknown"
@@ -308,6 +324,12 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             return self.data
         device = await self.client.device_info()
         extensions = {ext.number: ext for ext in await self.client.extensions()}
+        self.names.set_extensions({ext.number: ext.name for ext in extensions.values()})
+        try:
+            self.names.set_contacts(await self.client.contacts())
+        except YeastarRequestError as err:
+            # Names for outside numbers are a nicety: a PBX that refuses keeps the last.
+            LOGGER.debug("The PBX refused its company contacts: %s", err)
         self._inventory_read = now
         if self.data is not None:
             for number, extension in extensions.items():
@@ -316,6 +338,58 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                     self.receiver.async_forget_extension(number)
         self._async_remove_stale_devices(set(extensions))
         return PbxData(device=device, extensions=extensions)
+
+    def _extension_numbers(self) -> Iterable[str]:
+        """Return the PBX's extension numbers, as last read."""
+        data: PbxData | None = self.data
+        return () if data is None else data.extensions.keys()
+
+    async def _async_reconcile_calls(self, data: PbxData) -> None:
+        """While calls are on, check them against the PBX's own list once a heartbeat.
+
+        Ends the calls whose BYE was lost (no phantom "talking"), and picks up the
+        calls already on when Home Assistant started. v2 lists the calls; v1 has
+        only the extensions' states, which end the calls of idle extensions.
+        """
+        busy = {
+            number
+            for number, extension in data.extensions.items()
+            if extension.status in IN_CALL
+        }
+        if not busy and not self.calls.live_calls:
+            return
+        if self.client.api_version is ApiVersion.V2_0_0:
+            try:
+                observed = await self.client.extension_calls()
+            except YeastarRequestError as err:
+                # The calls still follow the reports; only the check is lost.
+                LOGGER.debug("The PBX refused to list its calls: %s", err)
+                return
+        else:
+            if data is self.data:  # the list was not read this heartbeat
+                data.extensions = {
+                    ext.number: ext for ext in await self.client.extensions()
+                }
+            observed = {
+                call.callid: ()
+                for call in self.calls.live_calls
+                if any(
+                    (ext := data.extensions.get(leg.number or "")) is not None
+                    and ext.status in IN_CALL
+                    for leg in call.extension_legs()
+                )
+            }
+        self._async_dispatch_call_events(self.calls.reconcile(observed))
+
+    @callback
+    def _async_dispatch_call_events(self, events: Iterable[CallEvent]) -> None:
+        """Tell each extension's entities, and the PBX's, what happened in its calls."""
+        entry_id = self.config_entry.entry_id
+        for event in events:
+            async_dispatcher_send(
+                self.hass, signal_call(entry_id, event.extension), event
+            )
+        async_dispatcher_send(self.hass, signal_calls(entry_id))
 
     def _async_remove_stale_devices(self, numbers: set[str]) -> None:
         """Drop the devices of extensions the PBX no longer has."""
@@ -362,6 +436,8 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             self._async_refresh_inventory_soon("yeastar_s_series_relogin")
         elif report.name == "ConfigChange":
             self._async_refresh_inventory_soon("yeastar_s_series_inventory")
+        if report.call_id is not None:
+            self._async_dispatch_call_events(self.calls.handle(report))
 
     @callback
     def _async_refresh_inventory_soon(self, name: str) -> None:

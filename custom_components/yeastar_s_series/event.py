@@ -5,6 +5,7 @@ from typing import Any, Final, override
 from homeassistant.components.event import (
     ATTR_EVENT_TYPE,
     ATTR_EVENT_TYPES,
+    EventDeviceClass,
     EventEntity,
 )
 from homeassistant.const import (
@@ -22,9 +23,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Report
-from .const import signal_report
+from .api.calls import CallEvent, CallEventType
+from .const import CONF_DOOR_STATIONS, signal_call, signal_report
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
-from .entity import YeastarEntity
+from .entity import YeastarEntity, YeastarExtensionEntity, async_add_extension_entities
 
 PARALLEL_UPDATES = 0
 
@@ -102,13 +104,26 @@ def call_event_type(report: Report) -> str | None:
     return CALL_EVENT_TYPES.get(report.name)
 
 
+# What happens to one extension in its calls; a door station rings instead of dialing.
+EXTENSION_EVENT_TYPES: Final = [event_type.value for event_type in CallEventType]
+DOOR_STATION_EVENT_TYPES: Final = [*EXTENSION_EVENT_TYPES, "ring"]
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: YeastarConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the PBX's call event entity."""
+    """Add the PBX's call event entity, and one for each extension."""
     async_add_entities([YeastarCallEvent(entry.runtime_data.coordinator)])
+    door_stations = set(entry.options.get(CONF_DOOR_STATIONS, ()))
+    async_add_extension_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, number: (
+            YeastarExtensionCallEvent(coordinator, number, number in door_stations),
+        ),
+    )
 
 
 class YeastarCallEvent(YeastarEntity, EventEntity):
@@ -148,4 +163,48 @@ class YeastarCallEvent(YeastarEntity, EventEntity):
             key: value for key, value in data.items() if key not in _HIDDEN_FIELDS
         }
         self._trigger_event(event_type, attributes)
+        self.async_write_ha_state()
+
+
+class YeastarExtensionCallEvent(YeastarExtensionEntity, EventEntity):
+    """What happens to one extension in its calls, with who is on the other end.
+
+    An extension listed as a door station is a doorbell: when someone presses its
+    button it calls, and the entity fires `ring`.
+    """
+
+    _attr_translation_key = "extension_call"
+    _available_without_session = True
+    _attr_event_types = EXTENSION_EVENT_TYPES
+
+    def __init__(
+        self, coordinator: YeastarCoordinator, number: str, door_station: bool
+    ) -> None:
+        """Describe the entity of one extension."""
+        super().__init__(coordinator, number, "call")
+        self._door_station = door_station
+        if door_station:
+            self._attr_device_class = EventDeviceClass.DOORBELL
+            self._attr_translation_key = "door_station"
+            self._attr_event_types = DOOR_STATION_EVENT_TYPES
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Listen for this extension's call events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_call(self.coordinator.config_entry.entry_id, self.number),
+                self._async_call_event,
+            )
+        )
+
+    @callback
+    def _async_call_event(self, event: CallEvent) -> None:
+        """Fire the event, with the call and the other party as attributes."""
+        event_type = event.type.value
+        if self._door_station and event.type is CallEventType.DIALING:
+            event_type = "ring"
+        self._trigger_event(event_type, event.as_dict())
         self.async_write_ha_state()

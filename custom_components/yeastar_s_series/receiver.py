@@ -19,6 +19,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
 from .api import Report, ReportFormat, ReportParseError, parse_report
+from .api.names import NameLookup
 from .const import EVENT_YEASTAR, LOGGER, signal_report
 
 # A copy of a report that comes back within this time is a re-send.
@@ -87,14 +88,20 @@ class Deduplicator:
         self._last.pop(stream, None)
 
 
-def report_event_data(report: Report) -> dict[str, Any]:
-    """Event data of a report: its own top-level fields plus normalized names and parties."""
+def report_event_data(report: Report, names: NameLookup) -> dict[str, Any]:
+    """Event data of a report: its own top-level fields plus normalized parties.
+
+    Each party carries the name of its number (the extension's, or the company
+    contact's for an outside number), as the extension entities show it.
+    """
     return {
         **report.fields,
         "event": report.name,
         "callid": report.call_id,
         "sn": report.serial,
-        "parties": [party.as_dict() for party in report.parties],
+        "parties": [
+            party.as_dict() | {"name": names(party.number)} for party in report.parties
+        ],
     }
 
 
@@ -107,12 +114,14 @@ class ReportReceiver:
         entry_id: str,
         serial: str,
         report_format: ReportFormat,
+        names: NameLookup,
     ) -> None:
         """Bind to one PBX: its serial, and the report format its login asks for."""
         self.hass = hass
         self.entry_id = entry_id
         self.serial = serial
         self.report_format = report_format
+        self.names = names
         self.device_id: str | None = None  # of the PBX device, once registered
         self.stats = ReportStats()
         self._deduplicator = Deduplicator()
@@ -133,7 +142,7 @@ class ReportReceiver:
             self.stats.duplicates += 1
             return
         self.stats.accepted += 1
-        data = report_event_data(report)
+        data = report_event_data(report, self.names)
         self.hass.bus.async_fire(
             EVENT_YEASTAR,
             {**data, "config_entry_id": self.entry_id, "device_id": self.device_id},

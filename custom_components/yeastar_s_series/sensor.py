@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, override
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -19,22 +20,36 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ExtensionStatus, Report
+from .api.calls import Call, CallEvent, CallEventType, CallState
 from .const import (
     DOMAIN,
     LOGGER,
     ConnectionState,
+    signal_call,
+    signal_calls,
     signal_extension,
     signal_link,
+    signal_missed_cleared,
     signal_report,
 )
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
-from .entity import YeastarEntity, YeastarExtensionEntity
+from .entity import YeastarEntity, YeastarExtensionEntity, async_add_extension_entities
 from .receiver import ReportReceiver
 
 # Entities only read what the coordinator and the webhook already hold.
 PARALLEL_UPDATES = 0
 # Seconds between two state writes of the report counters.
 REPORT_SENSOR_COOLDOWN = 5
+# Calls the Active calls sensor lists (its attributes stay small).
+MAX_LISTED_CALLS = 10
+# The call state sensor's attributes: the current call.
+CALL_ATTRIBUTES = ("callid", "direction", "peer_number", "peer_name")
+# An extension's status when no call report says more (a call on at start-up).
+STATUS_CALL_STATES = {
+    ExtensionStatus.RINGING: CallState.RINGING,
+    ExtensionStatus.BUSY: CallState.TALKING,
+    ExtensionStatus.HOLD: CallState.ON_HOLD,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,24 +93,22 @@ async def async_setup_entry(
     async_add_entities(
         [
             YeastarConnectionSensor(coordinator),
+            YeastarActiveCallsSensor(coordinator),
             *(
                 YeastarReportSensor(coordinator, receiver, description)
                 for description in REPORT_SENSORS
             ),
         ]
     )
-    known: set[str] = set()
-
-    @callback
-    def _async_add_new_extensions() -> None:
-        new = set(coordinator.data.extensions) - known
-        known.update(new)
-        async_add_entities(
-            YeastarExtensionStatusSensor(coordinator, number) for number in sorted(new)
-        )
-
-    _async_add_new_extensions()
-    entry.async_on_unload(coordinator.async_add_listener(_async_add_new_extensions))
+    async_add_extension_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, number: (
+            YeastarExtensionStatusSensor(coordinator, number),
+            YeastarCallStateSensor(coordinator, number),
+            YeastarMissedCallsSensor(coordinator, number),
+        ),
+    )
 
 
 @callback
@@ -251,6 +264,164 @@ class YeastarExtensionStatusSensor(YeastarExtensionEntity, SensorEntity):
             async_dispatcher_connect(
                 self.hass,
                 signal_extension(self.coordinator.config_entry.entry_id, self.number),
+                self.async_write_ha_state,
+            )
+        )
+
+
+class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
+    """Where an extension stands in its calls, and with whom.
+
+    Follows the call reports; without a call it reads the extension's status
+    (a phone that rings or talks while Home Assistant started shows so).
+    """
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [state.value for state in CallState]
+    _attr_translation_key = "call_state"
+
+    def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
+        """Describe the sensor of one extension."""
+        super().__init__(coordinator, number, "call_state")
+
+    @property
+    @override
+    def native_value(self) -> str:
+        """Return the extension's call state."""
+        if self.coordinator.calls.calls_of(self.number):
+            return self.coordinator.calls.state_of(self.number).value
+        extension = self.coordinator.data.extensions.get(self.number)
+        if extension is None or extension.status is None:
+            return CallState.IDLE.value
+        return STATUS_CALL_STATES.get(extension.status, CallState.IDLE).value
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The current call: its id, its direction and the other party."""
+        calls = self.coordinator.calls.calls_of(self.number)
+        if not calls:
+            return dict.fromkeys(CALL_ATTRIBUTES)
+        event = self.coordinator.calls.view(calls[-1], self.number)
+        return {key: event.as_dict()[key] for key in CALL_ATTRIBUTES}
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Update on this extension's call events and status reports."""
+        await super().async_added_to_hass()
+        entry_id = self.coordinator.config_entry.entry_id
+        for signal in (
+            signal_call(entry_id, self.number),
+            signal_extension(entry_id, self.number),
+        ):
+            self.async_on_remove(
+                async_dispatcher_connect(self.hass, signal, self._async_update)
+            )
+
+    @callback
+    def _async_update(self, *_: object) -> None:
+        """Write the state, once per change."""
+        self.async_write_ha_state()
+
+
+class YeastarMissedCallsSensor(YeastarExtensionEntity, RestoreSensor):
+    """How many calls rang this extension and were answered by nobody.
+
+    Kept across restarts; the extension's *Clear missed calls* button resets it.
+    """
+
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_translation_key = "missed_calls"
+    _available_without_session = True
+    _attr_native_value: int = 0
+
+    def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
+        """Describe the sensor of one extension."""
+        super().__init__(coordinator, number, "missed_calls")
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Take the count from before the restart, then follow missed calls."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None and isinstance(
+            last.native_value, int | float
+        ):
+            self._attr_native_value = int(last.native_value)
+        entry_id = self.coordinator.config_entry.entry_id
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_call(entry_id, self.number), self._async_call_event
+            )
+        )
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_missed_cleared(entry_id, self.number),
+                self._async_clear,
+            )
+        )
+
+    @callback
+    def _async_call_event(self, event: CallEvent) -> None:
+        """Count a missed call."""
+        if event.type is CallEventType.MISSED:
+            self._attr_native_value += 1
+            self.async_write_ha_state()
+
+    @callback
+    def _async_clear(self) -> None:
+        """Start counting again from zero."""
+        self._attr_native_value = 0
+        self.async_write_ha_state()
+
+
+class YeastarActiveCallsSensor(YeastarEntity, SensorEntity):
+    """How many calls the PBX has in progress, with a short list of them."""
+
+    _attr_translation_key = "active_calls"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: YeastarCoordinator) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, "active_calls")
+
+    @property
+    @override
+    def native_value(self) -> int:
+        """Return the number of calls in progress."""
+        return len(self._calls())
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The calls, newest first, no more than MAX_LISTED_CALLS."""
+        return {
+            "calls": [
+                {
+                    "callid": call.callid,
+                    "direction": call.direction.value,
+                    "parties": [leg.number for leg in call.legs.values() if leg.number],
+                }
+                for call in reversed(self._calls()[-MAX_LISTED_CALLS:])
+            ]
+        }
+
+    def _calls(self) -> list[Call]:
+        """Return the live calls someone is still in."""
+        return [
+            call
+            for call in self.coordinator.calls.live_calls
+            if any(leg.state is not CallState.IDLE for leg in call.legs.values())
+        ]
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Update when the PBX's calls change."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_calls(self.coordinator.config_entry.entry_id),
                 self.async_write_ha_state,
             )
         )

@@ -248,7 +248,7 @@ def test_text_body_is_accepted() -> None:
 
 
 def test_party_as_dict() -> None:
-    """Event data for Home Assistant: raw fields plus type, number and status."""
+    """Event data for Home Assistant: raw fields plus type, number, trunk and status."""
     report = parse_report(V2_CALL_STATUS)
 
     assert report.parties[1].as_dict() == {
@@ -257,6 +257,7 @@ def test_party_as_dict() -> None:
         "memberstatus": "RING",
         "callpath": "",
         "type": "ext",
+        "trunk": None,
         "status": "RING",
     }
     assert Party("inbound", {"from": "0123", "memberstatus": 3}).as_dict() == {
@@ -264,8 +265,11 @@ def test_party_as_dict() -> None:
         "memberstatus": 3,
         "type": "inbound",
         "number": "0123",
+        "trunk": None,
         "status": None,
     }
+    # A leg that names only its trunk.
+    assert Party("outbound", {"trunkname": "SIP-142"}).as_dict()["trunk"] == "SIP-142"
 
 
 @pytest.mark.parametrize(

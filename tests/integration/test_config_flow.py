@@ -39,6 +39,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_API_VERSION,
     CONF_CALLBACK_HOST,
     CONF_CALLBACK_PORT,
+    CONF_DOOR_STATIONS,
     CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
@@ -884,7 +885,8 @@ async def test_options(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert form_defaults(result) == {
-        CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL
+        CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
+        CONF_DOOR_STATIONS: [],
     }
     assert suggested_values(result) == {
         CONF_CALLBACK_HOST: "127.0.0.1",

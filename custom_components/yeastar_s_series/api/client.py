@@ -16,6 +16,7 @@ from typing import Any, override
 import aiohttp
 
 from .exceptions import (
+    ReportParseError,
     YeastarApiUnavailableError,
     YeastarCertificateChangedError,
     YeastarConnectionError,
@@ -37,6 +38,8 @@ from .models import (
     ReportMethod,
     ReportTarget,
 )
+from .names import Contact
+from .reports import Party, parse_members
 from .tls import aiohttp_ssl
 
 _LOGGER = logging.getLogger(__name__)
@@ -219,6 +222,31 @@ class YeastarClient:
                 "The PBX sent an extension list without extensions"
             )
         return [ext for item in items if (ext := Extension.from_api(item)) is not None]
+
+    async def contacts(self) -> list[Contact]:
+        """Return the PBX's company phonebook (API v2.0.0; none before it)."""
+        if self.api_version is not ApiVersion.V2_0_0:
+            return []
+        answer = await self._call("companycontacts/query", {"id": "all"})
+        items = answer.get("companycontacts", [])
+        if not isinstance(items, list):
+            raise YeastarResponseError("The PBX sent contacts that are no list")
+        return [contact for item in items if (contact := Contact.from_api(item))]
+
+    async def extension_calls(self) -> dict[str, tuple[Party, ...]]:
+        """Return the calls in progress (API v2.0.0), call id -> members."""
+        answer = await self._call("extension/query_call", {"number": "all"})
+        calls: dict[str, tuple[Party, ...]] = {}
+        try:
+            for extension in answer.get("calllist") or []:
+                for call in extension.get("numbercalls") or []:
+                    if isinstance(callid := call.get("callid"), str):
+                        calls[callid] = parse_members(call.get("members", []))
+        except (AttributeError, ReportParseError) as err:
+            raise YeastarResponseError(
+                "The PBX described its calls in an unknown way"
+            ) from err
+        return calls
 
     async def _call(
         self, endpoint: str, body: Mapping[str, Any], *, may_log_in: bool = True

@@ -191,6 +191,11 @@ def _report(fields: dict[str, Any], parties: list[Party]) -> Report:
     )
 
 
+def parse_members(items: object) -> tuple[Party, ...]:
+    """Read a `members` array of an API answer (`call/query`, `extension/query_call`)."""
+    return tuple(_parties_from_list(items))
+
+
 def _parties_from_list(items: object) -> list[Party]:
     """Parties of a `members` or `call` array: objects with one kind key each."""
     if not isinstance(items, list):
