@@ -1,0 +1,1 @@
+"""Packaging rules of hassfest and the HACS action, held as offline file checks."""
