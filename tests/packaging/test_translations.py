@@ -70,8 +70,12 @@ FLOW_KEYS = {
     ),
     "repairs.py": ((r'\breason="(\w+)"', r"\1", "issues.*.fix_flow.abort"),),
 }
-# A key the code holds in a variable: the table that feeds it (keys last in a row).
-VARIABLE_KEYS = {("coordinator.py", "translation_key"): coordinator.FAILURES}
+# A key the code holds in a variable: the keys the table that feeds it has.
+VARIABLE_KEYS = {
+    ("coordinator.py", "failure.translation_key"): [
+        failure.translation_key for failure in coordinator.FAILURES.values()
+    ]
+}
 PLATFORMS = [p.value for p in Platform if (INTEGRATION_DIR / f"{p.value}.py").is_file()]
 # hassfest icons.py wants `mdi:` and no HTML; this asks for a well-formed mdi name.
 RE_MDI_ICON = re.compile(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$")
@@ -173,8 +177,7 @@ def keys_of(module: ModuleType, rel: str, value: str) -> list[str]:
     """Return the keys a translation_key= value takes: a constant, literals, a table."""
     if isinstance(constant := getattr(module, value, None), str):
         return [constant]
-    table = VARIABLE_KEYS.get((rel, value), ())
-    return re.findall(r'"(\w+)"', value) or [row[-1] for row in table]
+    return re.findall(r'"(\w+)"', value) or VARIABLE_KEYS.get((rel, value), [])
 
 
 def code_uses(integration_dir: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -200,6 +203,11 @@ def code_uses(integration_dir: Path) -> tuple[list[tuple[str, str, str]], list[s
             for pattern, template, section in FLOW_KEYS.get(rel, ())
             for m in re.finditer(pattern, source)
         ]
+        if rel == "config_flow.py":  # form errors the error table names
+            uses += [
+                (rel, "config.error", failure.form_error)
+                for failure in coordinator.FAILURES.values()
+            ]
         read = set()
         for match in RE_KEYED_CALL.finditer(source):
             read.add(match.start(2))
@@ -315,7 +323,7 @@ BITES: Bites = {
     ],
     # Also without their icons: an entity's key, and a state of an entity class.
     "|".join((*TRANSLATIONS, "icons.json")): [
-        ("entity.sensor.token_expiry", None, "'token_expiry' is missing"),
+        ("entity.sensor.missed_calls", None, "'missed_calls' is missing"),
         ("entity.sensor.extension_status.state.busy", None, "'busy' is missing"),
     ],
     "icons.json": [
