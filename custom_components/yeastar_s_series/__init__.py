@@ -16,6 +16,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.translation import async_get_translations
 
 from .api import ApiVersion, YeastarClient
 from .api.names import NameBook
@@ -23,6 +24,7 @@ from .const import (
     CONF_API_VERSION,
     CONF_FINGERPRINT,
     CONF_PASSWORD_HASH,
+    DOMAIN,
     MANUFACTURER,
     signal_report,
 )
@@ -99,6 +101,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
     # Not listen_once: unloading after the stop event would remove a spent listener.
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     async_check_https(hass)
+    # The logbook words its entries with these, without waiting.
+    for language in {"en", hass.config.language}:
+        await async_get_translations(hass, language, "common", {DOMAIN})
     # Before the entities: the first one to listen starts the heartbeat schedule.
     coordinator.async_offset_heartbeats()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -92,7 +92,8 @@ def report_event_data(report: Report, names: NameLookup) -> dict[str, Any]:
     """Event data of a report: its own top-level fields plus normalized parties.
 
     Each party carries the name of its number (the extension's, or the company
-    contact's for an outside number), as the extension entities show it.
+    contact's for the outside number of a trunk leg), as the extension entities
+    show it.
     """
     return {
         **report.fields,
@@ -100,7 +101,8 @@ def report_event_data(report: Report, names: NameLookup) -> dict[str, Any]:
         "callid": report.call_id,
         "sn": report.serial,
         "parties": [
-            party.as_dict() | {"name": names(party.number)} for party in report.parties
+            party.as_dict() | {"name": names(party.outside_number or party.number)}
+            for party in report.parties
         ],
     }
 

@@ -64,3 +64,57 @@ async def test_an_idle_hour_adds_nothing_to_the_logbook(
     await pbx.wait_delivered()
     await hass.async_block_till_done()
     assert await logbook_entries(hass, since) != []
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "Front Desk (1001) is now Ringing",
+                "Call from 13800000000 to Front Desk (1001): ringing",
+                "Call from 13800000000 to Front Desk (1001): answered",
+                "Front Desk (1001) is now Busy",
+                "Call from 13800000000 to Front Desk (1001): hung up",
+                "Front Desk (1001) is now Registered",
+                "Call record: 13800000000 to Front Desk (1001), ANSWERED, 30 s talking",
+            ],
+        ),
+        (
+            "zh-Hans",
+            [
+                "Front Desk (1001) 现在为振铃",
+                "13800000000 呼叫 Front Desk (1001)：振铃",
+                "13800000000 呼叫 Front Desk (1001)：已接听",
+                "Front Desk (1001) 现在为忙碌",
+                "13800000000 呼叫 Front Desk (1001)：已挂断",
+                "Front Desk (1001) 现在为已注册",
+                "通话记录：13800000000 至 Front Desk (1001)，ANSWERED，通话 30 秒",
+            ],
+        ),
+    ],
+)
+async def test_a_call_reads_in_words(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    logbook: None,
+    config_entry: MockConfigEntry,
+    language: str,
+    expected: list[str],
+) -> None:
+    """Each report of a call is one logbook line that says who called whom, in words."""
+    hass.config.language = language
+    await setup_entry(hass, config_entry)
+    since = dt_util.utcnow()
+
+    await pbx.play(Scenario.INBOUND_ANSWERED, extension="1001")
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+
+    entries = await logbook_entries(hass, since)
+    described = [
+        entry for entry in entries if entry.get("domain") == "yeastar_s_series"
+    ]
+    assert [entry["message"] for entry in described] == expected
+    assert {entry["name"] for entry in described} == {config_entry.title}

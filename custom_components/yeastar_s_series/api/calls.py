@@ -175,13 +175,6 @@ def _leg_key(party: Party) -> str:
     return f"ext:{party.number}" if party.kind == "ext" else party.kind
 
 
-def _outside_number(party: Party) -> str | None:
-    """Return a trunk leg's outside number: the caller inbound, the callee outbound."""
-    key = "from" if party.kind == "inbound" else "to"
-    value = party.fields.get(key)
-    return value if isinstance(value, str) and value else party.number
-
-
 def _channel(party: Party) -> str | None:
     """Return the leg's channel (v2) or its v1 id (`inboundid`, `outboundid`)."""
     for key in ("channelid", f"{party.kind}id"):
@@ -341,7 +334,7 @@ class CallTracker:
         key = _leg_key(party)
         leg = call.legs.get(key)
         if leg is None:
-            number = party.number if party.kind == "ext" else _outside_number(party)
+            number = party.number if party.kind == "ext" else party.outside_number
             leg = call.legs[key] = Leg(kind=party.kind, number=number)
         leg.channel_id = _channel(party) or leg.channel_id
         leg.trunk = party.trunk or leg.trunk

@@ -46,6 +46,14 @@ class Party:
         return None
 
     @property
+    def outside_number(self) -> str | None:
+        """The number beyond the trunk: the caller inbound, the callee outbound."""
+        if self.kind == "ext":
+            return None
+        value = self.fields.get("from" if self.kind == "inbound" else "to")
+        return value if isinstance(value, str) and value else self.number
+
+    @property
     def trunk(self) -> str | None:
         """The trunk of a trunk leg (v2 `trunkname`, v1 `trunk`); some legs carry only it."""
         for key in ("trunkname", "trunk"):
