@@ -13,10 +13,11 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.translation import async_get_translations
+from homeassistant.helpers.typing import ConfigType
 
 from .api import ApiVersion, YeastarClient
 from .api.names import NameBook
@@ -32,9 +33,17 @@ from .coordinator import YeastarConfigEntry, YeastarCoordinator, YeastarRuntimeD
 from .devices import extension_number, pbx_device_identifier
 from .receiver import ReportReceiver
 from .repairs import async_check_https
+from .services import async_setup_services
 from .webhook import async_register_webhook, async_unregister_webhook
 
 PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, which act on any of the PBXs set up."""
+    async_setup_services(hass)
+    return True
 
 
 def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> YeastarClient:

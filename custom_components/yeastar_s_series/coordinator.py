@@ -6,7 +6,7 @@ the heartbeat timer): they reach the entities through dispatcher signals, and
 the coordinator reacts to the ones that concern the session or the inventory.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, override
@@ -28,6 +28,7 @@ from .api import (
     DeviceInfo,
     Extension,
     ExtensionStatus,
+    Party,
     Report,
     ReportMethod,
     ReportTarget,
@@ -379,7 +380,17 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                     for leg in call.extension_legs()
                 )
             }
+        self.async_reconcile_calls(observed)
+
+    @callback
+    def async_reconcile_calls(self, observed: Mapping[str, Iterable[Party]]) -> None:
+        """Take the PBX's own list of its calls, and tell the extensions what changed."""
         self._async_dispatch_call_events(self.calls.reconcile(observed))
+
+    @callback
+    def async_calls_gone(self, callids: Iterable[str]) -> None:
+        """End calls the PBX says it does not have (an action's errno 10005, 10007)."""
+        self._async_dispatch_call_events(self.calls.lose(callids))
 
     @callback
     def _async_dispatch_call_events(self, events: Iterable[CallEvent]) -> None:

@@ -86,7 +86,9 @@ def assert_bites(tmp_path: Path, checks: Iterable[Check], *case: Any) -> None:
     for name in files.split("|"):
         file = (tmp_path if name in ROOT_FILES else integration) / name
         file.parent.mkdir(parents=True, exist_ok=True)
-        if file.suffix == ".png":
+        if path == "" and value is None:
+            file.unlink()  # the whole file deleted
+        elif file.suffix == ".png":
             change(file, path, value)
         elif file.suffix in {".json", ".yaml"}:
             data = change(load(file) if file.exists() else {}, path, value)

@@ -20,7 +20,11 @@ from homeassistant.util import slugify
 import probatio
 import pytest
 
-from custom_components.yeastar_s_series import config_flow, coordinator
+from custom_components.yeastar_s_series import (
+    config_flow,
+    coordinator,
+    services as SERVICES,
+)
 
 from . import common
 from .common import Bites, leaves, load, nodes
@@ -74,7 +78,15 @@ FLOW_KEYS = {
 VARIABLE_KEYS = {
     ("coordinator.py", "failure.translation_key"): [
         failure.translation_key for failure in coordinator.FAILURES.values()
-    ]
+    ],
+    ("services.py", "ERRNO_KEYS.get(err.errno"): [
+        *SERVICES.ERRNO_KEYS.values(),
+        "request_refused",
+    ],
+    # _invalid(key, ...): every literal key it is called with.
+    ("services.py", "key"): re.findall(
+        r'_invalid\(\s*"(\w+)"', Path(SERVICES.__file__).read_text()
+    ),
 }
 PLATFORMS = [p.value for p in Platform if (INTEGRATION_DIR / f"{p.value}.py").is_file()]
 # hassfest icons.py wants `mdi:` and no HTML; this asks for a well-formed mdi name.
@@ -277,6 +289,12 @@ def check_services(integration_dir: Path) -> list[str]:
         if not path.is_file() and RE_REGISTERS.search(file.read_text())
     ]
     problems += [f"{n!r} is not a slug" for n in services if slugify(n) != n]
+    if path.is_file():  # hassfest describes each registered action from the file
+        problems += [
+            f"{name} is registered but not in services.yaml"
+            for name in SERVICES.SCHEMAS
+            if name not in services
+        ]
     for name, action in services.items():
         for field, spec in ((action or {}).get("fields") or {}).items():
             try:
@@ -333,12 +351,13 @@ BITES: Bites = {
         ("entity.sensor.extension_status.state.x", "mdi:a", "state.x: no such"),
     ],
     "extra.py": [
-        ("", lambda _: "hass.services.register(d, 'x', f)", "no services.yaml"),
         ("", lambda _: "f(translation_key='x')", "which section holds f's key?"),
         ("", lambda _: "ir.async_create_issue(translation_key=k)", "value of k"),
         ("", lambda _: "f(a(b(c())), translation_key='x')", "unread translation_key"),
     ],
     "services.yaml": [
+        ("", None, "no services.yaml"),
+        ("hang_up", None, "hang_up is registered but not in services.yaml"),
         ("Call-Back", {}, "'Call-Back' is not a slug"),
         ("dial", {"fields": {"to": {"selector": {"phone": {}}}}}, "invalid selector"),
         ("dial", {"fields": {"to": SELECT}}, "selector 'x' not in strings.json"),

@@ -4,6 +4,7 @@ Independent of Home Assistant (a test keeps it so): it could be published as a
 library of its own.
 """
 
+from . import call_control
 from .client import DEFAULT_PORT, TOKEN_LIFETIME, YeastarClient, hash_password
 from .exceptions import (
     ReportParseError,
@@ -21,6 +22,7 @@ from .exceptions import (
     YeastarTimeoutError,
     YeastarTlsError,
     YeastarTokenError,
+    YeastarUnsupportedError,
 )
 from .models import (
     ApiVersion,
@@ -36,6 +38,7 @@ from .tcp import DEFAULT_TCP_PORT, EventSplitter, YeastarEventLink
 from .tls import fetch_certificate_fingerprint, normalize_fingerprint
 
 __all__ = [
+    "call_control",
     "DEFAULT_PORT",
     "DEFAULT_TCP_PORT",
     "TOKEN_LIFETIME",
@@ -66,6 +69,7 @@ __all__ = [
     "YeastarTimeoutError",
     "YeastarTlsError",
     "YeastarTokenError",
+    "YeastarUnsupportedError",
     "fetch_certificate_fingerprint",
     "hash_password",
     "normalize_fingerprint",

@@ -260,14 +260,9 @@ class CallTracker:
         Calls the PBX no longer has are over (their BYE was lost); calls it has
         that were missed are followed from now on, without events for their past.
         """
-        events: list[CallEvent] = []
-        for call in self.live_calls:
-            if call.callid not in observed:
-                for leg in call.extension_legs():
-                    if leg.state is not CallState.IDLE:
-                        leg.state = CallState.IDLE
-                        events.append(self._event(call, leg, CallEventType.HUNG_UP))
-                events += self._end(call)
+        events = self.lose(
+            call.callid for call in self.live_calls if call.callid not in observed
+        )
         for callid, parties in observed.items():
             call = self.call(callid) or self._calls.setdefault(callid, Call(callid))
             for party in parties:
@@ -275,6 +270,19 @@ class CallTracker:
                 leg.state = _MEMBER_STATES.get(party.status or "", leg.state)
                 if leg.kind == "ext" and leg.state is CallState.TALKING:
                     call.answered = True
+        return events
+
+    def lose(self, callids: Iterable[str]) -> list[CallEvent]:
+        """End calls the PBX no longer has: their extensions hung up."""
+        events: list[CallEvent] = []
+        for callid in callids:
+            if (call := self.call(callid)) is None:
+                continue
+            for leg in call.extension_legs():
+                if leg.state is not CallState.IDLE:
+                    leg.state = CallState.IDLE
+                    events.append(self._event(call, leg, CallEventType.HUNG_UP))
+            events += self._end(call)
         return events
 
     def _apply(self, call: Call, report: Report) -> list[CallEvent]:

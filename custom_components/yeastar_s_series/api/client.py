@@ -15,6 +15,7 @@ from typing import Any, override
 
 import aiohttp
 
+from .call_control import ApiRequest
 from .exceptions import (
     ReportParseError,
     YeastarApiUnavailableError,
@@ -247,6 +248,10 @@ class YeastarClient:
                 "The PBX described its calls in an unknown way"
             ) from err
         return calls
+
+    async def send(self, request: ApiRequest) -> dict[str, Any]:
+        """Send one request built by `call_control` (or another); return the answer."""
+        return await self._call(request.endpoint, request.body)
 
     async def _call(
         self, endpoint: str, body: Mapping[str, Any], *, may_log_in: bool = True

@@ -69,5 +69,9 @@ class YeastarTokenError(YeastarRequestError):
     """The token is unknown, blank or timed out (errno 20004, 20005, 20006): log in again."""
 
 
+class YeastarUnsupportedError(YeastarError):
+    """The API version (or what is known of the call) allows no request for it."""
+
+
 class ReportParseError(YeastarError):
     """An event report body is not a report the PBX could have sent."""

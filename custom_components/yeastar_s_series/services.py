@@ -1,0 +1,435 @@
+"""Actions on calls: dial, hang up, transfer, hold, mute, accept or refuse, announce.
+
+Each targets a device: an extension's (act for that extension, on its current
+call) or the PBX's (with the numbers or the call id given). What the PBX refuses
+becomes an error in the user's terms; a session the PBX forgot is renewed once
+by the client; a refused password never leads to a login. Actions that can
+place a call to an outside number cost money: they are for administrators
+(automations and scripts run them as usual).
+"""
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final
+
+from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
+from homeassistant.helpers import config_validation as cv, service
+import probatio
+
+from .api import (
+    ApiVersion,
+    YeastarAuthenticationError,
+    YeastarConnectionError,
+    YeastarError,
+    YeastarRequestError,
+    YeastarUnsupportedError,
+    call_control,
+)
+from .api.call_control import ApiRequest
+from .api.calls import Call, Leg
+from .const import DOMAIN, ConnectionState
+from .coordinator import YeastarConfigEntry, YeastarCoordinator
+from .devices import extension_number
+
+SERVICE_DIAL: Final = "dial"
+SERVICE_HANG_UP: Final = "hang_up"
+SERVICE_TRANSFER: Final = "transfer"
+SERVICE_COMPLETE_TRANSFER: Final = "complete_transfer"
+SERVICE_CANCEL_TRANSFER: Final = "cancel_transfer"
+SERVICE_HOLD: Final = "hold"
+SERVICE_RESUME: Final = "resume"
+SERVICE_MUTE: Final = "mute"
+SERVICE_UNMUTE: Final = "unmute"
+SERVICE_ACCEPT_CALL: Final = "accept_call"
+SERVICE_REFUSE_CALL: Final = "refuse_call"
+SERVICE_PLAY_PROMPT: Final = "play_prompt"
+
+ATTR_CALLER: Final = "caller"
+ATTR_CALLEE: Final = "callee"
+ATTR_AUTO_ANSWER: Final = "auto_answer"
+ATTR_CALLID: Final = "callid"
+ATTR_NUMBER: Final = "number"
+ATTR_ATTENDED: Final = "attended"
+ATTR_PROMPT: Final = "prompt"
+ATTR_COUNT: Final = "count"
+ATTR_VOLUME: Final = "volume"
+
+# The PBX's refusals, in the user's terms (the documents' error table).
+ERRNO_KEYS: Final = {
+    "10004": "required_field_blank",
+    "10005": "no_such_call",
+    "10006": "no_such_extension",
+    "10007": "no_such_call",
+    "10008": "extension_busy",
+    "10011": "no_such_number",
+    "10015": "call_not_connected",
+    "10016": "too_late",
+    "10024": "no_outbound_permission",
+    "10031": "number_not_allowed",
+}
+# The call is gone at the PBX: forget it.
+_CALL_GONE: Final = frozenset({"10005", "10007"})
+
+
+def _number(value: Any) -> str:
+    """Check a number the PBX will dial: digits, `+` first, `*`, `#`; given as text."""
+    number = str(value).strip()
+    if not call_control.valid_number(number):
+        raise probatio.Invalid("not a phone number")
+    return number
+
+
+type Fields = dict[probatio.Marker, Any]
+
+DEVICE: Fields = {probatio.Required(ATTR_DEVICE_ID): cv.string}
+CALLID: Fields = {probatio.Optional(ATTR_CALLID): cv.string}
+SCHEMAS: Final[dict[str, Fields]] = {
+    SERVICE_DIAL: {
+        **DEVICE,
+        probatio.Optional(ATTR_CALLER): _number,
+        probatio.Required(ATTR_CALLEE): _number,
+        probatio.Optional(ATTR_AUTO_ANSWER, default=False): cv.boolean,
+    },
+    SERVICE_HANG_UP: {**DEVICE, **CALLID},
+    SERVICE_TRANSFER: {
+        **DEVICE,
+        **CALLID,
+        probatio.Required(ATTR_NUMBER): _number,
+        probatio.Optional(ATTR_ATTENDED, default=False): cv.boolean,
+    },
+    SERVICE_COMPLETE_TRANSFER: {**DEVICE, **CALLID},
+    SERVICE_CANCEL_TRANSFER: {**DEVICE, **CALLID},
+    SERVICE_HOLD: {**DEVICE, **CALLID},
+    SERVICE_RESUME: {**DEVICE, **CALLID},
+    SERVICE_MUTE: {**DEVICE, **CALLID},
+    SERVICE_UNMUTE: {**DEVICE, **CALLID},
+    SERVICE_ACCEPT_CALL: {**DEVICE, probatio.Required(ATTR_CALLID): cv.string},
+    SERVICE_REFUSE_CALL: {**DEVICE, probatio.Required(ATTR_CALLID): cv.string},
+    SERVICE_PLAY_PROMPT: {
+        **DEVICE,
+        probatio.Required(ATTR_NUMBER): _number,
+        probatio.Required(ATTR_PROMPT): probatio.All(
+            cv.ensure_list, [cv.string], probatio.Length(min=1)
+        ),
+        probatio.Optional(ATTR_COUNT): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=100)
+        ),
+        probatio.Optional(ATTR_VOLUME): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=0, max=20)
+        ),
+        probatio.Optional(ATTR_AUTO_ANSWER, default=False): cv.boolean,
+    },
+}
+
+
+class Target:
+    """What an action acts on: a PBX, and perhaps one of its extensions."""
+
+    def __init__(self, hass: HomeAssistant, call: ServiceCall) -> None:
+        """Resolve the call's device to a loaded entry (an error when it is none)."""
+        device, entry = service.async_get_device_and_config_entry(
+            hass, DOMAIN, call.data[ATTR_DEVICE_ID], include_child_devices=False
+        )
+        self.hass = hass
+        self.call = call
+        self.entry: YeastarConfigEntry = entry
+        self.coordinator: YeastarCoordinator = entry.runtime_data.coordinator
+        self.extension = extension_number(device, self.coordinator.serial)
+        if self.coordinator.connection_state is not ConnectionState.CONNECTED:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="pbx_unavailable",
+                translation_placeholders={"title": entry.title},
+            )
+
+    @property
+    def version(self) -> ApiVersion:
+        """The PBX's API version."""
+        return self.coordinator.client.api_version
+
+    def is_extension(self, number: str) -> bool:
+        """Say whether a number is one of the PBX's extensions."""
+        return number in self.coordinator.data.extensions
+
+    def required(self, value: str | None, field: str) -> str:
+        """Return a value the action needs, or say it is missing."""
+        if value is None:
+            raise _invalid("field_needed", field=field)
+        return value
+
+    async def async_require_admin(self, number: str) -> None:
+        """Refuse a non-administrator an outside number: that call can cost money."""
+        if self.is_extension(number) or not (user_id := self.call.context.user_id):
+            return
+        user = await self.hass.auth.async_get_user(user_id)
+        if user is None:
+            raise UnknownUser(context=self.call.context)
+        if not user.is_admin:
+            raise Unauthorized(context=self.call.context, permission=POLICY_CONTROL)
+
+    async def async_call(self) -> Call:
+        """Return the call acted on: the one given, else the extension's latest."""
+        callid = self.call.data.get(ATTR_CALLID)
+        if (found := self._find(callid)) is None:
+            # Not learnt from the reports (a restart): ask the PBX.
+            if self.version is ApiVersion.V2_0_0:
+                observed = await self.async_send_raw(
+                    self.coordinator.client.extension_calls
+                )
+                self.coordinator.async_reconcile_calls(observed)
+                found = self._find(callid)
+        if found is None:
+            raise _invalid("no_call" if callid is None else "unknown_call")
+        return found
+
+    def _find(self, callid: str | None) -> Call | None:
+        """Find the call in what the reports told."""
+        tracker = self.coordinator.calls
+        if callid is not None:
+            return tracker.call(callid)
+        if self.extension is None:
+            raise _invalid("field_needed", field=ATTR_CALLID)
+        calls = tracker.calls_of(self.extension)
+        return calls[-1] if calls else None
+
+    async def async_leg(self) -> tuple[Call | None, Leg]:
+        """Return the extension's leg of the call acted on (or the call's main leg).
+
+        v1 acts on an extension by its number, so no call needs to be known then.
+        """
+        if (
+            self.version is not ApiVersion.V2_0_0
+            and self.extension is not None
+            and ATTR_CALLID not in self.call.data
+        ):
+            return None, Leg(kind="ext", number=self.extension)
+        call = await self.async_call()
+        if self.extension is not None and (
+            leg := call.legs.get(f"ext:{self.extension}")
+        ):
+            return call, leg
+        leg = call.trunk_leg() or next(iter(call.extension_legs()), None)
+        if leg is None:
+            raise _invalid("unknown_call")
+        return call, leg
+
+    async def async_send(self, request: ApiRequest) -> dict[str, Any]:
+        """Send a request; the PBX's refusal becomes an error that says why."""
+        return await self.async_send_raw(lambda: self.coordinator.client.send(request))
+
+    async def async_send_raw[T](self, send: Callable[[], Awaitable[T]]) -> T:
+        """Run a client call; its failure becomes an error that says why."""
+        try:
+            return await send()
+        except YeastarRequestError as err:
+            if err.errno in _CALL_GONE and (callid := self.call.data.get(ATTR_CALLID)):
+                self.coordinator.async_calls_gone([callid])
+            if isinstance(err, YeastarAuthenticationError):
+                raise _unavailable(self.entry) from err
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=ERRNO_KEYS.get(err.errno, "request_refused"),
+                translation_placeholders={"errno": err.errno},
+            ) from err
+        except YeastarUnsupportedError as err:
+            raise _invalid("not_supported", version=self.version.value) from err
+        except (YeastarConnectionError, YeastarError) as err:
+            raise _unavailable(self.entry) from err
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    """Say in words what the caller got wrong."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _unavailable(entry: YeastarConfigEntry) -> HomeAssistantError:
+    """Say that the PBX cannot take the action now."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="pbx_unavailable",
+        translation_placeholders={"title": entry.title},
+    )
+
+
+async def _async_dial(target: Target) -> ServiceResponse:
+    """Make an extension call a number; return the call's id."""
+    data = target.call.data
+    caller = target.required(data.get(ATTR_CALLER) or target.extension, ATTR_CALLER)
+    if not target.is_extension(caller):
+        raise _invalid("not_an_extension", number=caller)
+    callee = data[ATTR_CALLEE]
+    answer = await target.async_send(
+        call_control.dial(
+            target.version,
+            caller,
+            callee,
+            auto_answer=data[ATTR_AUTO_ANSWER],
+            callee_is_extension=target.is_extension(callee),
+        )
+    )
+    return {"callid": answer.get("callid")}
+
+
+async def _async_hang_up(target: Target) -> None:
+    """End the extension's call, or the call given."""
+    _, leg = await target.async_leg()
+    await target.async_send(call_control.hang_up(target.version, leg))
+
+
+async def _async_transfer(target: Target) -> None:
+    """Transfer the call to a number: at once, or attended (talk first)."""
+    data = target.call.data
+    number = data[ATTR_NUMBER]
+    await target.async_require_admin(number)
+    call, leg = await target.async_leg()
+    if data[ATTR_ATTENDED]:
+        request = call_control.attended_transfer(target.version, leg, number)
+    else:
+        if call is None:  # v1 transfers the trunk leg: the call must be known
+            call = await target.async_call()
+        request = call_control.transfer(
+            target.version,
+            leg,
+            call.trunk_leg(),
+            number,
+            from_extension=target.extension,
+            to_extension=target.is_extension(number),
+        )
+    await target.async_send(request)
+
+
+def _finish_transfer(complete: bool) -> Callable[[Target], Awaitable[None]]:
+    """Complete or cancel an attended transfer the extension started."""
+
+    async def _async_finish(target: Target) -> None:
+        _, leg = await target.async_leg()
+        await target.async_send(
+            call_control.finish_attended_transfer(
+                target.version, leg, complete=complete
+            )
+        )
+
+    return _async_finish
+
+
+def _on_leg(
+    build: Callable[[ApiVersion, Leg], ApiRequest],
+) -> Callable[[Target], Awaitable[None]]:
+    """Act on the extension's leg of its call (hold, resume, mute, unmute)."""
+
+    async def _async_act(target: Target) -> None:
+        _, leg = await target.async_leg()
+        await target.async_send(build(target.version, leg))
+
+    return _async_act
+
+
+def _answer_invite(accept: bool) -> Callable[[Target], Awaitable[None]]:
+    """Accept or refuse an inbound call the PBX asked about (within about 10 s)."""
+
+    async def _async_answer(target: Target) -> None:
+        call = await target.async_call()
+        if (trunk := call.trunk_leg()) is None or trunk.kind != "inbound":
+            raise _invalid("not_an_inbound_call")
+        await target.async_send(
+            call_control.answer_invite(target.version, trunk, accept=accept)
+        )
+
+    return _async_answer
+
+
+async def _async_play_prompt(target: Target) -> ServiceResponse:
+    """Call a number and play prompts to it; return the call's id."""
+    data = target.call.data
+    number = data[ATTR_NUMBER]
+    await target.async_require_admin(number)
+    answer = await target.async_send(
+        call_control.play_prompt(
+            target.version,
+            number,
+            data[ATTR_PROMPT],
+            count=data.get(ATTR_COUNT),
+            volume=data.get(ATTR_VOLUME),
+            auto_answer=data[ATTR_AUTO_ANSWER],
+            to_extension=target.is_extension(number),
+        )
+    )
+    return {"callid": answer.get("callid")}
+
+
+type Handler = Callable[[Target], Awaitable[ServiceResponse | None]]
+
+HANDLERS: Final[dict[str, Handler]] = {
+    SERVICE_HANG_UP: _async_hang_up,
+    SERVICE_TRANSFER: _async_transfer,
+    SERVICE_COMPLETE_TRANSFER: _finish_transfer(complete=True),
+    SERVICE_CANCEL_TRANSFER: _finish_transfer(complete=False),
+    SERVICE_HOLD: _on_leg(
+        lambda version, leg: call_control.hold(version, leg, on=True)
+    ),
+    SERVICE_RESUME: _on_leg(
+        lambda version, leg: call_control.hold(version, leg, on=False)
+    ),
+    SERVICE_MUTE: _on_leg(
+        lambda version, leg: call_control.mute(version, leg, on=True)
+    ),
+    SERVICE_UNMUTE: _on_leg(
+        lambda version, leg: call_control.mute(version, leg, on=False)
+    ),
+    SERVICE_ACCEPT_CALL: _answer_invite(accept=True),
+    SERVICE_REFUSE_CALL: _answer_invite(accept=False),
+    SERVICE_PLAY_PROMPT: _async_play_prompt,
+}
+# Actions that answer with the new call's id.
+WITH_RESPONSE: Final = frozenset({SERVICE_DIAL, SERVICE_PLAY_PROMPT})
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, for every PBX)."""
+
+    def _handler(
+        handler: Handler,
+    ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+        async def _async_handle(call: ServiceCall) -> ServiceResponse:
+            response = await handler(Target(hass, call))
+            return response if call.return_response else None
+
+        return _async_handle
+
+    # dial always places a call: administrators only, like core's admin services.
+    service.async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_DIAL,
+        _handler(_async_dial),
+        probatio.Schema(SCHEMAS[SERVICE_DIAL]),
+        SupportsResponse.OPTIONAL,
+    )
+    for name, handler in HANDLERS.items():
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            _handler(handler),
+            probatio.Schema(SCHEMAS[name]),
+            SupportsResponse.OPTIONAL
+            if name in WITH_RESPONSE
+            else SupportsResponse.NONE,
+        )
