@@ -2,6 +2,7 @@
 
 from .certificate import SimCertificate, generate_certificate
 from .clock import SimClock
+from .control import ControlAPI
 from .delivery import ReportDelivery
 from .faults import Faults
 from .pbx import SimExtension, SimSession, SimStats, SimulatedPBX
@@ -23,6 +24,7 @@ __all__ = [
     "BootUp",
     "CallFailed",
     "CallStatus",
+    "ControlAPI",
     "ExtMember",
     "ExtensionStatus",
     "Faults",

@@ -15,7 +15,7 @@ import urllib.request
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import SimCertificate, SimulatedPBX, generate_certificate
+from . import ControlAPI, SimCertificate, SimulatedPBX, generate_certificate
 from .control import PREFIX
 from .pbx import DEFAULT_API_VERSIONS
 from .scenarios import Scenario
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    """Run a PBX until cancelled (Ctrl-C)."""
+    """Run a PBX with its control API until cancelled (Ctrl-C)."""
     certificate = _certificate(args.certificate) if args.https else None
     pbx = SimulatedPBX(
         username=args.username,
@@ -95,6 +95,7 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         certificate=certificate,
     )
+    pbx.extend_app(ControlAPI(pbx).install)
     async with pbx:
         print(pbx.base_url, flush=True)
         if certificate is not None:
