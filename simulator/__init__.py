@@ -3,6 +3,7 @@
 from .certificate import SimCertificate, generate_certificate
 from .clock import SimClock
 from .control import ControlAPI
+from .control_client import ControlClient, ControlError
 from .delivery import ReportDelivery
 from .faults import Faults
 from .pbx import SimExtension, SimSession, SimStats, SimulatedPBX
@@ -25,6 +26,8 @@ __all__ = [
     "CallFailed",
     "CallStatus",
     "ControlAPI",
+    "ControlClient",
+    "ControlError",
     "ExtMember",
     "ExtensionStatus",
     "Faults",

@@ -6,7 +6,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator import ControlAPI, SimulatedPBX
+from simulator import ControlAPI, ControlClient, SimulatedPBX
 
 from .conftest import Receiver, call, login
 
@@ -151,3 +151,15 @@ async def test_reboot_and_forget_tokens(
     await login(http, pbx)
     assert await _control(http, pbx, "reboot") == {"rebooted": True}
     assert pbx.sessions == []
+
+
+async def test_client_tells_where_reports_go(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """``reports_go_to``: sessions exist and every one reports under the URL."""
+    client = ControlClient(pbx.base_url)
+    assert not await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
+    await login(http, pbx, url="/api/webhook/abc")
+    assert await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
+    await login(http, pbx, port=8261)
+    assert not await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
