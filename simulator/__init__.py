@@ -1,6 +1,10 @@
 """A simulated Yeastar S-Series PBX for tests, development and demos."""
 
-from .certificate import SimCertificate, generate_certificate
+from .certificate import (
+    SimCertificate,
+    generate_certificate,
+    load_or_create_certificate,
+)
 from .clock import SimClock
 from .control import ControlAPI
 from .control_client import ControlClient, ControlError
@@ -44,5 +48,6 @@ __all__ = [
     "SimulatedPBX",
     "TrunkMember",
     "generate_certificate",
+    "load_or_create_certificate",
     "render",
 ]

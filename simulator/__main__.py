@@ -4,22 +4,18 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 import contextlib
-import hashlib
 import json
 from pathlib import Path
 import sys
 import urllib.error
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
 from . import (
     ControlAPI,
     ControlClient,
     ControlError,
-    SimCertificate,
     SimulatedPBX,
     generate_certificate,
+    load_or_create_certificate,
 )
 from .pbx import DEFAULT_API_VERSIONS, Json
 from .scenarios import Scenario
@@ -79,7 +75,13 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(args: argparse.Namespace) -> None:
     """Run a PBX with its control API until cancelled (Ctrl-C)."""
-    certificate = _certificate(args.certificate) if args.https else None
+    certificate = None
+    if args.https:
+        certificate = (
+            load_or_create_certificate(args.certificate)
+            if args.certificate is not None
+            else generate_certificate()
+        )
     pbx = SimulatedPBX(
         username=args.username,
         password=args.password,
@@ -96,31 +98,6 @@ async def _serve(args: argparse.Namespace) -> None:
         if certificate is not None:
             print(f"sha256 fingerprint: {certificate.fingerprint}", flush=True)
         await asyncio.Event().wait()
-
-
-def _certificate(path: Path | None) -> SimCertificate:
-    """Return the certificate kept in ``path``, made (and kept there) if missing."""
-    if path is None:
-        return generate_certificate()
-    if not path.exists():
-        certificate = generate_certificate()
-        path.touch(mode=0o600)
-        path.write_bytes(certificate.cert_pem + certificate.key_pem)
-        return certificate
-    pem = path.read_bytes()
-    cert = x509.load_pem_x509_certificate(pem)
-    key = serialization.load_pem_private_key(pem, password=None)
-    return SimCertificate(
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        fingerprint=hashlib.sha256(
-            cert.public_bytes(serialization.Encoding.DER)
-        ).hexdigest(),
-    )
 
 
 def _value(text: str) -> object:
