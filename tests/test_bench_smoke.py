@@ -9,7 +9,7 @@ from pathlib import Path
 import subprocess
 import sys
 
-from benchmarks.report import MARKER, write_performance_doc
+from benchmarks.markdown import MARKER, write_performance_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 

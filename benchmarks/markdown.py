@@ -1,27 +1,13 @@
 """The results as a markdown section, and recording it in docs/performance.md."""
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .stats import median
-
-if TYPE_CHECKING:
-    from .cli import Results
-    from .report_load import GcPauses, LatencySet, ReportResults
-    from .stats import Percentiles
+from .results import Results
+from .stats import Percentiles, median
+from .webhook_load import GcPauses, LatencySet, ReportResults
 
 # Sections of runs go right below this line of docs/performance.md, newest first.
 MARKER = "<!-- benchmark results: newest first, added by scripts/bench --write -->"
-
-
-@dataclass(slots=True, frozen=True)
-class Target:
-    """One of the issue's targets."""
-
-    name: str
-    measured: str
-    passed: bool
 
 
 def _ms(value: float) -> str:
