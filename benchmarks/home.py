@@ -12,7 +12,7 @@ from pathlib import Path
 import socket
 import time
 from types import MappingProxyType
-from typing import Any
+from typing import Any, override
 
 from aiohttp import web
 from homeassistant import bootstrap, config_entries, core_config, loader
@@ -183,6 +183,7 @@ class BenchPBX(SimulatedPBX):
         super().__init__(**kwargs)
         self.heartbeat_times: list[float] = []
 
+    @override
     def _heartbeat(self, session: SimSession, body: Json) -> Json:
         self.heartbeat_times.append(time.monotonic())
         return super()._heartbeat(session, body)
