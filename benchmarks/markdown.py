@@ -94,8 +94,6 @@ def render_markdown(results: Results) -> str:
             "the rounds."
         ),
         "",
-        _floor_note(r),
-        "",
         "| | Integration | Baseline | Floor | vs baseline | vs floor |",
         "|---|---|---|---|---|---|",
         (
@@ -109,7 +107,7 @@ def render_markdown(results: Results) -> str:
             f"| {_rounds(r.baseline_rates)} | {_rounds(r.floor_rates)} | | |"
         ),
         (
-            f"| Home Assistant's CPU per request (µs, median of the rounds) | "
+            f"| Home Assistant's CPU per report (µs, median of the rounds) | "
             f"{median(r.integration_cpu_us):.0f} | {median(r.baseline_cpu_us):.0f} | "
             f"{median(r.floor_cpu_us):.0f} | {r.cpu_ratio:.2f} (baseline ÷ integration) | "
             f"{r.floor_cpu_ratio:.2f} (floor ÷ integration) |"
@@ -120,8 +118,8 @@ def render_markdown(results: Results) -> str:
         ),
         "",
         (
-            f"Added latency (the later of the integration's 200 and its state change, "
-            f"minus the baseline's 200): p99 paced {r.paced.added_p99_ms:+.2f} ms, saturated "
+            f"Added latency (the later of the 200 and the state change, integration minus "
+            f"floor): p99 paced {r.paced.added_p99_ms:+.2f} ms, saturated "
             f"{r.saturated.added_p99_ms:+.2f} ms; p50 paced {r.paced.added_p50_ms:+.2f} ms, "
             f"saturated {r.saturated.added_p50_ms:+.2f} ms. Delivery: {r.delivery.reports:,} unique "
             f"reports, {r.delivery.events_missing} missing, {r.delivery.events_repeated} "
@@ -212,23 +210,6 @@ def render_markdown(results: Results) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _floor_note(r: ReportResults) -> str:
-    baseline_cpu = median(r.baseline_cpu_us)
-    allowed = baseline_cpu / 0.8 - baseline_cpu
-    floor_extra = median(r.floor_cpu_us) - baseline_cpu
-    verdict = "less" if allowed < floor_extra else "more"
-    return (
-        "The floor is the least an integration must do for a report to be shown in an "
-        "entity: it reads the body, parses it with Home Assistant's `json_loads`, fires "
-        "one bus event with the data and triggers one event entity (no device, no "
-        "registry entry), then answers 200. The issue's target, 0.8 × the empty "
-        f"baseline's rate, leaves Home Assistant {allowed:.0f} µs per report on top of "
-        f"the baseline's {baseline_cpu:.0f} µs: {verdict} than the floor takes on top of "
-        f"the baseline ({floor_extra:.0f} µs). The floor tells what the integration costs "
-        "on top of the least a usable integration does."
-    )
 
 
 def _gc_line(r: ReportResults) -> str:

@@ -97,10 +97,12 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert len(spread["phases_s"]) == 2
     assert spread["busiest_second"] <= 2
 
-    assert {target["name"] for target in results["targets"]} >= {
-        "Reports per second ≥ 0.8 × baseline",
-        "Every report delivered exactly once",
-    }
+    targets = {target["name"]: target["passed"] for target in results["targets"]}
+    assert len(targets) == 4
+    # The floor is the reference; the empty baseline is context, no target.
+    assert not any("baseline" in name for name in targets)
+    assert sum("floor" in name for name in targets) == 2
+    assert targets["Every report delivered exactly once"]
 
 
 def test_results_go_below_the_marker(tmp_path: Path) -> None:
