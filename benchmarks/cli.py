@@ -112,7 +112,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         f"{MIN_HEARTBEAT_INTERVAL}, {DEFAULT_HEARTBEAT_INTERVAL} and 60)",
     )
     parser.add_argument(
-        "--write", action="store_true", help=f"add the table to {DOC.relative_to(ROOT)}"
+        "--write",
+        action="store_true",
+        help=f"replace the run in {DOC.relative_to(ROOT)} with this one",
     )
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the results as JSON here"

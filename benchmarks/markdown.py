@@ -1,4 +1,4 @@
-"""The results as a markdown section, and recording it in docs/performance.md."""
+"""One run's results as a markdown section, and docs/performance.md's latest run."""
 
 from pathlib import Path
 
@@ -6,8 +6,8 @@ from .results import Results
 from .stats import Percentiles, median
 from .webhook_load import GcPauses, LatencySet, ReportResults
 
-# Sections of runs go right below this line of docs/performance.md, newest first.
-MARKER = "<!-- benchmark results: newest first, added by scripts/bench --write -->"
+# docs/performance.md: the prose above this line, the latest run below it.
+MARKER = "<!-- the latest run, written by scripts/bench --write: everything below is replaced -->"
 
 
 def _ms(value: float) -> str:
@@ -65,7 +65,7 @@ def render_markdown(results: Results) -> str:
     spread = results.spread
     minutes, seconds = divmod(round(results.duration_s), 60)
     lines = [
-        f"## {results.date}",
+        f"## Run of {results.date}",
         "",
         f"- Command: `{results.command}` (took {minutes} min {seconds} s)",
         (
@@ -168,15 +168,15 @@ def render_markdown(results: Results) -> str:
         "### Idle cost per PBX",
         "",
         (
-            "One hour of Home Assistant's clock (and the PBXs') simulated in "
-            "heartbeat-interval steps with `async_fire_time_changed`'s method, "
-            f"{idle[0].pbxs} PBXs, at each heartbeat interval below. CPU is the "
-            "process's, minus the same simulated hour without entries; the simulated "
-            "PBXs run in the same process, so it includes their side of each request "
-            "(an upper bound)."
+            f"One simulated hour with {idle[0].pbxs} PBXs at each heartbeat interval "
+            "below. CPU is the process's, minus the same hour without entries (the "
+            "harness), and includes the simulated PBXs' side of each request."
         ),
         "",
-        "| Heartbeat interval | Requests per PBX per hour | CPU per PBX per hour | Harness CPU (20 PBXs, subtracted) |",
+        (
+            "| Heartbeat interval | Requests per PBX per hour | CPU per PBX per hour | "
+            f"Harness CPU ({idle[0].pbxs} PBXs, subtracted) |"
+        ),
         "|---|---|---|---|",
         *(
             f"| {one.heartbeat_interval} s | "
@@ -242,10 +242,7 @@ def _spread_verdict(results: Results) -> str:
     if spread.spread:
         return (
             f"Spread: the {spread.pbxs} PBXs take turns over {spread.width_s:.1f} s of "
-            f"the {spread.interval_s:g} s interval. Each entry's place among the entries "
-            "picks its share of the interval, by which its first heartbeat comes late; "
-            "Home Assistant's coordinator rounds each schedule to the whole second, so "
-            "PBXs closer than a second share one."
+            f"the {spread.interval_s:g} s interval."
         )
     return (
         f"Not spread: {spread.busiest_second} heartbeats within one second of the "
@@ -254,9 +251,8 @@ def _spread_verdict(results: Results) -> str:
 
 
 def write_performance_doc(path: Path, section: str) -> None:
-    """Insert the section below the marker of docs/performance.md (newest first)."""
-    text = path.read_text() if path.exists() else ""
-    if MARKER not in text:
+    """Replace the run below the marker of docs/performance.md: git keeps the older ones."""
+    head, marker, _ = path.read_text().partition(MARKER)
+    if not marker:
         raise ValueError(f"{path} has no marker line: {MARKER}")
-    head, tail = text.split(MARKER, 1)
-    path.write_text(f"{head}{MARKER}\n\n{section.rstrip()}\n{tail.rstrip()}\n")
+    path.write_text(f"{head}{MARKER}\n\n{section.rstrip()}\n")

@@ -105,11 +105,11 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert targets["Every report delivered exactly once"]
 
 
-def test_results_go_below_the_marker(tmp_path: Path) -> None:
-    """--write puts the newest run first, below the intro, and keeps older runs."""
+def test_write_replaces_the_run(tmp_path: Path) -> None:
+    """--write keeps the prose above the marker and replaces the run below it."""
     doc = tmp_path / "performance.md"
-    doc.write_text(f"# Performance\n\nIntro.\n\n{MARKER}\n\n## Older run\n")
+    doc.write_text(f"# Performance\n\nIntro.\n\n{MARKER}\n\n## Older run\n\nOld.\n")
     write_performance_doc(doc, "## Newer run\n\nTable.\n")
-    text = doc.read_text()
-    assert text.index("Intro.") < text.index(MARKER) < text.index("## Newer run")
-    assert text.index("## Newer run") < text.index("## Older run")
+    assert doc.read_text() == (
+        f"# Performance\n\nIntro.\n\n{MARKER}\n\n## Newer run\n\nTable.\n"
+    )
