@@ -3,19 +3,15 @@
 import argparse
 import asyncio
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 import datetime as dt
 import json
 import os
 from pathlib import Path
-import platform
 import shlex
 import sys
 import tempfile
 import time
-from typing import Any
 
-from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant
 
 from custom_components.yeastar_s_series.const import (
@@ -24,9 +20,6 @@ from custom_components.yeastar_s_series.const import (
 )
 
 from .fleet import (
-    IdleResults,
-    SetupResults,
-    SpreadResults,
     measure_idle,
     measure_single_setup,
     measure_spread,
@@ -45,96 +38,13 @@ from .home import (
     start_home_assistant,
 )
 from .loadgen import LoadGenerator
-from .report import Target, render_markdown, write_performance_doc
-from .report_load import MemoryResults, ReportBench, ReportResults
+from .markdown import render_markdown, write_performance_doc
+from .results import Machine, Results
+from .targets import evaluate
+from .webhook_load import ReportBench
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
-
-
-@dataclass(slots=True)
-class Machine:
-    """Where the benchmark ran."""
-
-    nproc: int
-    cpu: str
-    ram_gib: float
-    python: str
-    home_assistant: str
-    load_before: float  # 1-minute load average when the run started
-    load_after: float = 0.0
-
-    @classmethod
-    def detect(cls) -> Machine:
-        """Read the machine's facts from /proc and the interpreter."""
-        cpu = "unknown"
-        ram = 0.0
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-            for line in Path("/proc/meminfo").read_text().splitlines():
-                if line.startswith("MemTotal:"):
-                    ram = int(line.split()[1]) / 2**20
-                    break
-        except OSError:
-            pass
-        return cls(
-            nproc=len(os.sched_getaffinity(0)),
-            cpu=cpu,
-            ram_gib=ram,
-            python=platform.python_version(),
-            home_assistant=HA_VERSION,
-            load_before=os.getloadavg()[0],
-        )
-
-
-@dataclass(slots=True)
-class Results:
-    """Everything one run measured."""
-
-    date: str
-    command: str
-    machine: Machine
-    duration_s: float
-    reports: ReportResults
-    memory: MemoryResults
-    setup: SetupResults
-    idle: list[IdleResults]  # one per heartbeat interval measured
-    spread: SpreadResults
-    targets: list[Target]
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the results as JSON-able data, derived figures included."""
-        data = asdict(self)
-        data["reports"].update(
-            integration_rate=self.reports.integration_rate,
-            baseline_rate=self.reports.baseline_rate,
-            rate_ratio=self.reports.rate_ratio,
-            cpu_ratio=self.reports.cpu_ratio,
-            floor_rate=self.reports.floor_rate,
-            floor_rate_ratio=self.reports.floor_rate_ratio,
-            floor_cpu_ratio=self.reports.floor_cpu_ratio,
-            added_p99_ms=self.reports.paced.added_p99_ms,
-            added_p50_ms=self.reports.paced.added_p50_ms,
-            saturated_added_p99_ms=self.reports.saturated.added_p99_ms,
-            exactly_once=self.reports.delivery.exactly_once,
-        )
-        data["memory"].update(
-            growth_mb=self.memory.growth_mb,
-            second_half_growth_mb=self.memory.second_half_growth_mb,
-            exactly_once=self.memory.delivery.exactly_once,
-        )
-        data["setup"]["single_warm_median_ms"] = self.setup.single_warm_median_ms
-        for idle_data, idle in zip(data["idle"], self.idle, strict=True):
-            idle_data["cpu_s_per_pbx_hour"] = idle.cpu_s_per_pbx_hour
-        data["spread"].update(
-            width_s=self.spread.width_s,
-            even_per_second=self.spread.even_per_second,
-            spread=self.spread.spread,
-        )
-        return data
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -202,7 +112,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         f"{MIN_HEARTBEAT_INTERVAL}, {DEFAULT_HEARTBEAT_INTERVAL} and 60)",
     )
     parser.add_argument(
-        "--write", action="store_true", help=f"add the table to {DOC.relative_to(ROOT)}"
+        "--write",
+        action="store_true",
+        help=f"replace the run in {DOC.relative_to(ROOT)} with this one",
     )
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the results as JSON here"
@@ -217,36 +129,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if args.setup_repeats < 2:
         parser.error("--setup-repeats must be at least 2 (the first set-up is cold)")
     return args
-
-
-def evaluate(reports: ReportResults, memory: MemoryResults) -> list[Target]:
-    """Check the issue's targets: each PASS or FAIL (the floor is compared in the table)."""
-    ratio = reports.rate_ratio
-    added = reports.paced.added_p99_ms
-    delivery = reports.delivery
-    return [
-        Target(
-            "Reports per second ≥ 0.8 × baseline",
-            f"{ratio:.2f} × ({reports.integration_rate:,.0f} vs {reports.baseline_rate:,.0f} /s)",
-            ratio >= 0.8,
-        ),
-        Target(
-            f"Added p99 latency < 2 ms (at {reports.paced_rate:,.0f} reports/s)",
-            f"{added:+.2f} ms (p50 {reports.paced.added_p50_ms:+.2f} ms)",
-            added < 2.0,
-        ),
-        Target(
-            "Every report delivered exactly once",
-            f"{delivery.reports:,} reports, {delivery.resends} re-sent copies dropped; "
-            f"memory phase {memory.delivery.reports:,}",
-            delivery.exactly_once and memory.delivery.exactly_once,
-        ),
-        Target(
-            f"Memory growth < 5 MB over {memory.reports:,} reports",
-            f"{memory.growth_mb:+.1f} MB",
-            memory.growth_mb < 5.0,
-        ),
-    ]
 
 
 async def run(args: argparse.Namespace, command: str) -> Results:

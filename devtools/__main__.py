@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from pathlib import Path
 import sys
 
+from simulator import ControlError
+
 from .clients import ApiError, HassClient, Owner, wait_for
 from .config_dir import check_port_free, prepare_config_dir
 from .demo import run
@@ -64,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except KeyboardInterrupt:
         return 130
-    except (ApiError, OSError, RuntimeError) as err:
+    except (ApiError, ControlError, OSError, RuntimeError) as err:
         print(f"devtools {args.command}: {err}", file=sys.stderr)
         return 1
     return 0

@@ -1,13 +1,12 @@
-"""Blocking clients for Home Assistant's HTTP API and the PBX simulator's control API.
+"""A blocking client for Home Assistant's HTTP API (the simulator's is ``simulator.ControlClient``).
 
-Plain urllib, so that ``scripts/develop`` and the end-to-end test fixtures can use them
+Plain urllib, so that ``scripts/develop`` and the end-to-end test fixtures can use it
 without an event loop; tests open their own aiohttp websocket where they need events.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 import json
-import ssl
 import time
 from typing import Any
 import urllib.error
@@ -34,7 +33,6 @@ def _request(
     payload: object = None,
     form: dict[str, str] | None = None,
     token: str | None = None,
-    context: ssl.SSLContext | None = None,
     timeout: float = 30,
 ) -> Any:
     """Send one request and return its decoded JSON answer (None for an empty body)."""
@@ -50,9 +48,7 @@ def _request(
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(
-            request, timeout=timeout, context=context
-        ) as answer:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             body = answer.read()
     except urllib.error.HTTPError as err:
         raise ApiError(
@@ -283,37 +279,3 @@ class HassClient:
 def is_connection_sensor(entity_id: str) -> bool:
     """Match the PBX's Connection sensor (``sensor.<pbx name>_connection``)."""
     return entity_id.startswith("sensor.") and entity_id.endswith("_connection")
-
-
-class SimulatorClient:
-    """The simulator's control API under ``/__simulator__/``."""
-
-    def __init__(self, url: str) -> None:
-        """Drive the simulator at ``url``; its certificate is self-signed, so unchecked."""
-        self.url = url.rstrip("/")
-        self._context = ssl.create_default_context()
-        self._context.check_hostname = False
-        self._context.verify_mode = ssl.CERT_NONE
-
-    def state(self) -> dict[str, Any]:
-        """Return counters, sessions, extensions and deliveries."""
-        state: dict[str, Any] = _request(
-            "GET", f"{self.url}/__simulator__/state", context=self._context
-        )
-        return state
-
-    def reports_go_to(self, url: str) -> bool:
-        """Return whether the PBX has sessions and all of them report under ``url``."""
-        targets = [session["report_url"] for session in self.state()["sessions"]]
-        return bool(targets) and all(target.startswith(url) for target in targets)
-
-    def play(self, scenario: str, **params: str) -> list[dict[str, Any]]:
-        """Act out a scenario and return the reports it sent (delivery goes on after)."""
-        answer = _request(
-            "POST",
-            f"{self.url}/__simulator__/play/{scenario}",
-            payload=params,
-            context=self._context,
-        )
-        reports: list[dict[str, Any]] = answer["reports"]
-        return reports

@@ -9,14 +9,9 @@ import itertools
 import time
 from typing import Any
 
-from .clients import (
-    HassClient,
-    Owner,
-    PbxSettings,
-    SimulatorClient,
-    is_connection_sensor,
-    wait_for,
-)
+from simulator import ControlClient
+
+from .clients import HassClient, Owner, PbxSettings, is_connection_sensor, wait_for
 
 # Entry states while Home Assistant has not yet tried to set an entry up.
 SETTING_UP = frozenset({"not_loaded", "setup_in_progress"})
@@ -42,7 +37,7 @@ class DemoSettings:
     report_port: int
 
 
-def set_up(settings: DemoSettings, simulator: SimulatorClient) -> None:
+def set_up(settings: DemoSettings, simulator: ControlClient) -> None:
     """Onboard (or log in), then add the simulated PBX unless it is there already."""
     hass = HassClient(settings.hass_url)
     wait_for(
@@ -108,7 +103,7 @@ def _loaded_entry_id(hass: HassClient) -> str | None:
     return None
 
 
-def play_forever(simulator: SimulatorClient, interval: float) -> None:
+def play_forever(simulator: ControlClient, interval: float) -> None:
     """Play the demo's calls one after the other until stopped."""
     for scenario, params in itertools.cycle(SCENARIOS):
         reports = simulator.play(scenario, **params)
@@ -122,7 +117,7 @@ def run(
 ) -> None:
     """Set up the demo, say how to log in, then play calls until stopped."""
     hass_url = f"http://127.0.0.1:{hass_port}"
-    simulator = SimulatorClient(f"https://127.0.0.1:{pbx_port}")
+    simulator = ControlClient(f"https://127.0.0.1:{pbx_port}")
     set_up(
         DemoSettings(
             hass_url=hass_url,

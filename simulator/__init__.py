@@ -1,7 +1,13 @@
 """A simulated Yeastar S-Series PBX for tests, development and demos."""
 
-from .certificate import SimCertificate, generate_certificate
+from .certificate import (
+    SimCertificate,
+    generate_certificate,
+    load_or_create_certificate,
+)
 from .clock import SimClock
+from .control import ControlAPI
+from .control_client import ControlClient, ControlError
 from .delivery import ReportDelivery
 from .faults import Faults
 from .pbx import SimExtension, SimSession, SimStats, SimulatedPBX
@@ -23,6 +29,9 @@ __all__ = [
     "BootUp",
     "CallFailed",
     "CallStatus",
+    "ControlAPI",
+    "ControlClient",
+    "ControlError",
     "ExtMember",
     "ExtensionStatus",
     "Faults",
@@ -39,5 +48,6 @@ __all__ = [
     "SimulatedPBX",
     "TrunkMember",
     "generate_certificate",
+    "load_or_create_certificate",
     "render",
 ]

@@ -4,20 +4,20 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 import contextlib
-import hashlib
 import json
 from pathlib import Path
-import ssl
 import sys
 import urllib.error
-import urllib.request
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
-from . import SimCertificate, SimulatedPBX, generate_certificate
-from .control import PREFIX
-from .pbx import DEFAULT_API_VERSIONS
+from . import (
+    ControlAPI,
+    ControlClient,
+    ControlError,
+    SimulatedPBX,
+    generate_certificate,
+    load_or_create_certificate,
+)
+from .pbx import DEFAULT_API_VERSIONS, Json
 from .scenarios import Scenario
 
 DEFAULT_URL = "http://127.0.0.1:8088"
@@ -30,16 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(args))
         return 0
-    if args.command == "state":
-        return _control(args.url, "GET", "state")
-    if args.command == "play":
-        params = dict(param.split("=", 1) for param in args.param)
-        return _control(args.url, "POST", f"play/{args.scenario}", params)
-    if args.command == "fault":
-        return _control(
-            args.url, "POST", "fault", {"name": args.name, "value": _value(args.value)}
-        )
-    return _control(args.url, "POST", "reboot")
+    return _control(args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,8 +74,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    """Run a PBX until cancelled (Ctrl-C)."""
-    certificate = _certificate(args.certificate) if args.https else None
+    """Run a PBX with its control API until cancelled (Ctrl-C)."""
+    certificate = None
+    if args.https:
+        certificate = (
+            load_or_create_certificate(args.certificate)
+            if args.certificate is not None
+            else generate_certificate()
+        )
     pbx = SimulatedPBX(
         username=args.username,
         password=args.password,
@@ -95,36 +92,12 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         certificate=certificate,
     )
+    pbx.extend_app(ControlAPI(pbx).install)
     async with pbx:
         print(pbx.base_url, flush=True)
         if certificate is not None:
             print(f"sha256 fingerprint: {certificate.fingerprint}", flush=True)
         await asyncio.Event().wait()
-
-
-def _certificate(path: Path | None) -> SimCertificate:
-    """Return the certificate kept in ``path``, made (and kept there) if missing."""
-    if path is None:
-        return generate_certificate()
-    if not path.exists():
-        certificate = generate_certificate()
-        path.touch(mode=0o600)
-        path.write_bytes(certificate.cert_pem + certificate.key_pem)
-        return certificate
-    pem = path.read_bytes()
-    cert = x509.load_pem_x509_certificate(pem)
-    key = serialization.load_pem_private_key(pem, password=None)
-    return SimCertificate(
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        fingerprint=hashlib.sha256(
-            cert.public_bytes(serialization.Encoding.DER)
-        ).hexdigest(),
-    )
 
 
 def _value(text: str) -> object:
@@ -135,30 +108,27 @@ def _value(text: str) -> object:
         return text
 
 
-def _control(
-    url: str, method: str, path: str, payload: dict[str, object] | None = None
-) -> int:
-    """Call the control API, print its JSON answer and return an exit status."""
-    data = None if method == "GET" else json.dumps(payload or {}).encode()
-    request = urllib.request.Request(
-        f"{url.rstrip('/')}{PREFIX}/{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    # The simulator's certificate is self-signed and made afresh at each start.
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+def _control(args: argparse.Namespace) -> int:
+    """Run a control subcommand, print the JSON answer and return an exit status."""
+    client = ControlClient(args.url)
+    answer: Json
     try:
-        with urllib.request.urlopen(request, timeout=10, context=context) as response:
-            print(response.read().decode())
-    except urllib.error.HTTPError as err:
-        print(f"{err.code}: {err.read().decode()}", file=sys.stderr)
+        if args.command == "state":
+            answer = client.state()
+        elif args.command == "play":
+            params = dict(param.split("=", 1) for param in args.param)
+            answer = {"reports": client.play(args.scenario, **params)}
+        elif args.command == "fault":
+            answer = client.fault(args.name, _value(args.value))
+        else:
+            answer = client.reboot()
+    except ControlError as err:
+        print(err, file=sys.stderr)
         return 1
     except urllib.error.URLError as err:
-        print(f"cannot reach {url}: {err.reason}", file=sys.stderr)
+        print(f"cannot reach {args.url}: {err.reason}", file=sys.stderr)
         return 1
+    print(json.dumps(answer))
     return 0
 
 

@@ -11,6 +11,7 @@ import tempfile
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -75,6 +76,31 @@ def generate_certificate(common_name: str = "yeastar-simulator") -> SimCertifica
         )
         .sign(key, hashes.SHA256())
     )
+    return _sim_certificate(certificate, key)
+
+
+def load_or_create_certificate(path: Path) -> SimCertificate:
+    """Return the certificate and key kept in the PEM file ``path``, made there if missing.
+
+    A kept certificate keeps its fingerprint across starts, so the one Home Assistant
+    pinned stays valid.
+    """
+    if not path.exists():
+        certificate = generate_certificate()
+        path.touch(mode=0o600)
+        path.write_bytes(certificate.cert_pem + certificate.key_pem)
+        return certificate
+    pem = path.read_bytes()
+    return _sim_certificate(
+        x509.load_pem_x509_certificate(pem),
+        serialization.load_pem_private_key(pem, password=None),
+    )
+
+
+def _sim_certificate(
+    certificate: x509.Certificate, key: PrivateKeyTypes
+) -> SimCertificate:
+    """Serialize a certificate and its key as PEM, with the certificate's fingerprint."""
     return SimCertificate(
         cert_pem=certificate.public_bytes(serialization.Encoding.PEM),
         key_pem=key.private_bytes(

@@ -1,17 +1,17 @@
 """The simulator's own HTTP control API under ``/__simulator__/``, for demos and the CLI.
 
-It shares the PBX's server but not its faults, and never shows tokens.
+It shares the PBX's server (once attached with ``SimulatedPBX.extend_app``) but not its
+faults, and never shows tokens.
 """
 
 import asyncio
 from dataclasses import asdict, fields
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from .pbx import SimulatedPBX
+from .pbx import SimulatedPBX
 
 PREFIX = "/__simulator__"
 _SESSION_FIELDS = (
@@ -28,26 +28,32 @@ _SESSION_FIELDS = (
 
 
 class ControlAPI:
-    """Routes that drive a running simulator from outside the test process."""
+    """Routes that drive a running simulator from outside the test process.
+
+    Attach them before the PBX starts: ``pbx.extend_app(ControlAPI(pbx).install)``.
+    """
 
     def __init__(self, pbx: SimulatedPBX) -> None:
         """Control ``pbx``."""
         self._pbx = pbx
         self._timers: set[asyncio.Task[None]] = set()
 
-    def routes(self) -> list[web.RouteDef]:
-        """Return the control routes to add to the PBX's application."""
-        return [
-            web.get(f"{PREFIX}/state", self._state),
-            web.post(f"{PREFIX}/play/{{scenario}}", self._play),
-            web.post(f"{PREFIX}/fault", self._fault),
-            web.post(f"{PREFIX}/reboot", self._reboot),
-            web.post(f"{PREFIX}/forget_tokens", self._forget_tokens),
-            web.post(f"{PREFIX}/extension", self._extension),
-        ]
+    def install(self, app: web.Application) -> None:
+        """Add the control routes to the PBX's application; end come-back timers at its shutdown."""
+        app.add_routes(
+            [
+                web.get(f"{PREFIX}/state", self._state),
+                web.post(f"{PREFIX}/play/{{scenario}}", self._play),
+                web.post(f"{PREFIX}/fault", self._fault),
+                web.post(f"{PREFIX}/reboot", self._reboot),
+                web.post(f"{PREFIX}/forget_tokens", self._forget_tokens),
+                web.post(f"{PREFIX}/extension", self._extension),
+            ]
+        )
+        app.on_shutdown.append(self._cancel_timers)
 
-    async def close(self) -> None:
-        """Cancel pending come-back timers."""
+    async def _cancel_timers(self, app: web.Application) -> None:
+        """Cancel pending come-back timers: they must not outlive the PBX."""
         for timer in self._timers:
             timer.cancel()
         await asyncio.gather(*self._timers, return_exceptions=True)

@@ -17,7 +17,6 @@ from aiohttp import web
 
 from .certificate import SimCertificate
 from .clock import SimClock
-from .control import ControlAPI
 from .delivery import ReportDelivery, ReportSender
 from .faults import Faults
 from .reports import BootUp, ExtensionStatus, Report, ReportFormat, render
@@ -25,6 +24,7 @@ from .scenarios import CALL_FLOWS, Call, Scenario
 
 type Json = dict[str, Any]
 type _Handler = Callable[[SimSession, Json], Json]
+type AppSetup = Callable[[web.Application], None]
 
 TOKEN_LIFETIME = 1800.0
 LOCKOUT_FAILURES = 5
@@ -134,7 +134,7 @@ class SimulatedPBX:
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
         self._sender = ReportSender(report_retries, report_retry_delay)
-        self._control = ControlAPI(self)
+        self._app_setups: list[AppSetup] = []
         self._ssl_context = certificate.server_ssl_context() if certificate else None
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
@@ -165,11 +165,20 @@ class SimulatedPBX:
         scheme = "https" if self.certificate else "http"
         return f"{scheme}://{self.host}:{self.port}"
 
+    def extend_app(self, setup: AppSetup) -> None:
+        """Have ``setup`` add routes or signal handlers to the application ``start`` builds.
+
+        The PBX itself serves only its API; whoever wants more (the control API) adds
+        it here, before ``start``.
+        """
+        self._app_setups.append(setup)
+
     async def start(self) -> None:
         """Listen (picking a free port when ``port`` is 0) and count uptime from now."""
         app = web.Application()
         app.router.add_route("*", "/api/{version}/{endpoint:.+}", self._handle_api)
-        app.add_routes(self._control.routes())
+        for setup in self._app_setups:
+            setup(app)
         # No access log: request lines carry tokens in their query strings.
         runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
@@ -187,13 +196,13 @@ class SimulatedPBX:
 
     async def stop(self) -> None:
         """Stop listening, cancel queued reports and close every connection."""
-        await self._control.close()
+        # Without a runner, faults.down no longer reopens the listener.
+        runner, self._runner = self._runner, None
         await self._sender.close()
         await asyncio.gather(*self._listen_tasks)
         self._close_listener()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if runner is not None:
+            await runner.cleanup()  # runs the application's shutdown handlers
 
     async def go_down(self) -> None:
         """Refuse new connections (awaitable form of ``faults.down = True``)."""
@@ -207,7 +216,7 @@ class SimulatedPBX:
     def _switch_listener(self, down: bool) -> None:
         """Close or reopen the listening socket at once (``faults.down``)."""
         if self._runner is None:
-            return  # start() honours the switch
+            return  # not started (start() honours the switch) or stopping
         if down:
             self._close_listener()
             if self._runner.server is not None:  # a dead PBX drops every connection too
@@ -223,9 +232,12 @@ class SimulatedPBX:
     async def _serve(self) -> None:
         """Hand the pending listening socket to aiohttp."""
         sock, self._pending_sock = self._pending_sock, None
-        handler = self._runner.server if self._runner is not None else None
-        if sock is None or handler is None:
+        if sock is None:
             return  # went down again before this ran
+        handler = self._runner.server if self._runner is not None else None
+        if handler is None:
+            sock.close()  # stopped before this ran
+            return
         self._server = await asyncio.get_running_loop().create_server(
             handler, sock=sock, ssl=self._ssl_context, start_serving=False
         )

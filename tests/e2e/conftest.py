@@ -34,12 +34,12 @@ from devtools.clients import (
     HassClient,
     Owner,
     PbxSettings,
-    SimulatorClient,
     Tokens,
     is_connection_sensor,
     wait_for,
 )
 from devtools.config_dir import CONFIGURATION_YAML, REPO, prepare_config_dir
+from simulator import ControlClient
 
 # Home Assistant starts in seconds here, but far slower on a cold, busy machine.
 START_TIMEOUT = 180
@@ -81,9 +81,9 @@ class SimulatorProcess:
         return f"https://127.0.0.1:{self.port}"
 
     @property
-    def control(self) -> SimulatorClient:
+    def control(self) -> ControlClient:
         """Return a client of the control API."""
-        return SimulatorClient(self.url)
+        return ControlClient(self.url)
 
     def start(self) -> None:
         """Start the simulator and wait until its control API answers."""

@@ -28,12 +28,18 @@ def clock() -> SimClock:
 
 
 @pytest.fixture
-async def pbx(clock: SimClock) -> AsyncIterator[SimulatedPBX]:
-    """Run a plain-HTTP PBX with fast report re-sends."""
-    async with SimulatedPBX(
+def simulated_pbx(clock: SimClock) -> SimulatedPBX:
+    """Return a plain-HTTP PBX with fast report re-sends, not started yet."""
+    return SimulatedPBX(
         password=PASSWORD, clock=clock, report_retries=2, report_retry_delay=0.01
-    ) as pbx:
-        yield pbx
+    )
+
+
+@pytest.fixture
+async def pbx(simulated_pbx: SimulatedPBX) -> AsyncIterator[SimulatedPBX]:
+    """Run the PBX."""
+    async with simulated_pbx:
+        yield simulated_pbx
 
 
 @pytest.fixture

@@ -6,9 +6,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator import SimulatedPBX
+from simulator import ControlAPI, ControlClient, SimulatedPBX
 
 from .conftest import Receiver, call, login
+
+
+@pytest.fixture
+def simulated_pbx(simulated_pbx: SimulatedPBX) -> SimulatedPBX:
+    """Attach the control API to the PBX before it starts."""
+    simulated_pbx.extend_app(ControlAPI(simulated_pbx).install)
+    return simulated_pbx
 
 
 async def _control(
@@ -114,9 +121,22 @@ async def test_faults(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
     assert (await call(http, pbx, "login"))["errno"] == "20003"
 
 
-async def test_stop_cancels_the_come_back_timer(http: aiohttp.ClientSession) -> None:
+async def test_pbx_faults_spare_the_control_api(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """While the PBX's API answers garbage, slowly, the control API answers at once."""
+    pbx.faults.garbage = True
+    pbx.faults.slow = 30
+    async with asyncio.timeout(5):
+        state = await _control(http, pbx, "state")
+    assert state["faults"] == {"down": False, "slow": 30, "garbage": True}
+
+
+async def test_stop_cancels_the_come_back_timer(
+    simulated_pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
     """A pending come-back does not outlive the PBX."""
-    async with SimulatedPBX() as pbx:
+    async with simulated_pbx as pbx:
         await _control(http, pbx, "fault", {"name": "down", "value": 60})
     assert pbx.faults.down
 
@@ -131,3 +151,15 @@ async def test_reboot_and_forget_tokens(
     await login(http, pbx)
     assert await _control(http, pbx, "reboot") == {"rebooted": True}
     assert pbx.sessions == []
+
+
+async def test_client_tells_where_reports_go(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """``reports_go_to``: sessions exist and every one reports under the URL."""
+    client = ControlClient(pbx.base_url)
+    assert not await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
+    await login(http, pbx, url="/api/webhook/abc")
+    assert await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
+    await login(http, pbx, port=8261)
+    assert not await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")

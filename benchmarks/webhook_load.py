@@ -179,15 +179,15 @@ class LatencySet:
 
     @property
     def added_p99_ms(self) -> float:
-        """The integration's p99 over the baseline's, whichever end point is later."""
-        worst = max(self.integration_state.p99, self.integration_response.p99)
-        return worst - self.baseline_response.p99
+        """The integration's p99 over the floor's, each at its later end point (200 or state)."""
+        integration = max(self.integration_state.p99, self.integration_response.p99)
+        return integration - max(self.floor_state.p99, self.floor_response.p99)
 
     @property
     def added_p50_ms(self) -> float:
         """The same at the median: the steadier view of what a report costs."""
-        worst = max(self.integration_state.p50, self.integration_response.p50)
-        return worst - self.baseline_response.p50
+        integration = max(self.integration_state.p50, self.integration_response.p50)
+        return integration - max(self.floor_state.p50, self.floor_response.p50)
 
 
 @dataclass(slots=True)
@@ -205,8 +205,8 @@ class Batch:
 
     @property
     def cpu_us(self) -> float:
-        """Home Assistant's CPU microseconds per request."""
-        return self.cpu / self.result.requests * 1e6
+        """Home Assistant's CPU microseconds per report, its re-sent copies included."""
+        return self.cpu / self.job.count * 1e6
 
 
 @dataclass(slots=True)
@@ -219,7 +219,7 @@ class ReportResults:
     integration_rates: list[float]
     baseline_rates: list[float]
     floor_rates: list[float]
-    integration_cpu_us: list[float]  # HA's CPU per request, per round
+    integration_cpu_us: list[float]  # HA's CPU per report, per round
     baseline_cpu_us: list[float]
     floor_cpu_us: list[float]
     saturated: LatencySet
@@ -243,7 +243,7 @@ class ReportResults:
 
     @property
     def cpu_ratio(self) -> float:
-        """Median of the rounds' baseline ÷ integration CPU per request (1 = as cheap)."""
+        """Median of the rounds' baseline ÷ integration CPU per report (1 = as cheap)."""
         return _median_ratio(self.baseline_cpu_us, self.integration_cpu_us)
 
     @property
@@ -263,7 +263,7 @@ class ReportResults:
 
     @property
     def floor_cpu_ratio(self) -> float:
-        """Median of the rounds' floor ÷ integration CPU per request (1 = as cheap)."""
+        """Median of the rounds' floor ÷ integration CPU per report (1 = as cheap)."""
         return _median_ratio(self.floor_cpu_us, self.integration_cpu_us)
 
 

@@ -1,27 +1,13 @@
-"""The results as a markdown section, and recording it in docs/performance.md."""
+"""One run's results as a markdown section, and docs/performance.md's latest run."""
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .stats import median
+from .results import Results
+from .stats import Percentiles, median
+from .webhook_load import GcPauses, LatencySet, ReportResults
 
-if TYPE_CHECKING:
-    from .cli import Results
-    from .report_load import GcPauses, LatencySet, ReportResults
-    from .stats import Percentiles
-
-# Sections of runs go right below this line of docs/performance.md, newest first.
-MARKER = "<!-- benchmark results: newest first, added by scripts/bench --write -->"
-
-
-@dataclass(slots=True, frozen=True)
-class Target:
-    """One of the issue's targets."""
-
-    name: str
-    measured: str
-    passed: bool
+# docs/performance.md: the prose above this line, the latest run below it.
+MARKER = "<!-- the latest run, written by scripts/bench --write: everything below is replaced -->"
 
 
 def _ms(value: float) -> str:
@@ -79,7 +65,7 @@ def render_markdown(results: Results) -> str:
     spread = results.spread
     minutes, seconds = divmod(round(results.duration_s), 60)
     lines = [
-        f"## {results.date}",
+        f"## Run of {results.date}",
         "",
         f"- Command: `{results.command}` (took {minutes} min {seconds} s)",
         (
@@ -108,8 +94,6 @@ def render_markdown(results: Results) -> str:
             "the rounds."
         ),
         "",
-        _floor_note(r),
-        "",
         "| | Integration | Baseline | Floor | vs baseline | vs floor |",
         "|---|---|---|---|---|---|",
         (
@@ -123,7 +107,7 @@ def render_markdown(results: Results) -> str:
             f"| {_rounds(r.baseline_rates)} | {_rounds(r.floor_rates)} | | |"
         ),
         (
-            f"| Home Assistant's CPU per request (µs, median of the rounds) | "
+            f"| Home Assistant's CPU per report (µs, median of the rounds) | "
             f"{median(r.integration_cpu_us):.0f} | {median(r.baseline_cpu_us):.0f} | "
             f"{median(r.floor_cpu_us):.0f} | {r.cpu_ratio:.2f} (baseline ÷ integration) | "
             f"{r.floor_cpu_ratio:.2f} (floor ÷ integration) |"
@@ -134,8 +118,8 @@ def render_markdown(results: Results) -> str:
         ),
         "",
         (
-            f"Added latency (the later of the integration's 200 and its state change, "
-            f"minus the baseline's 200): p99 paced {r.paced.added_p99_ms:+.2f} ms, saturated "
+            f"Added latency (the later of the 200 and the state change, integration minus "
+            f"floor): p99 paced {r.paced.added_p99_ms:+.2f} ms, saturated "
             f"{r.saturated.added_p99_ms:+.2f} ms; p50 paced {r.paced.added_p50_ms:+.2f} ms, "
             f"saturated {r.saturated.added_p50_ms:+.2f} ms. Delivery: {r.delivery.reports:,} unique "
             f"reports, {r.delivery.events_missing} missing, {r.delivery.events_repeated} "
@@ -184,15 +168,15 @@ def render_markdown(results: Results) -> str:
         "### Idle cost per PBX",
         "",
         (
-            "One hour of Home Assistant's clock (and the PBXs') simulated in "
-            "heartbeat-interval steps with `async_fire_time_changed`'s method, "
-            f"{idle[0].pbxs} PBXs, at each heartbeat interval below. CPU is the "
-            "process's, minus the same simulated hour without entries; the simulated "
-            "PBXs run in the same process, so it includes their side of each request "
-            "(an upper bound)."
+            f"One simulated hour with {idle[0].pbxs} PBXs at each heartbeat interval "
+            "below. CPU is the process's, minus the same hour without entries (the "
+            "harness), and includes the simulated PBXs' side of each request."
         ),
         "",
-        "| Heartbeat interval | Requests per PBX per hour | CPU per PBX per hour | Harness CPU (20 PBXs, subtracted) |",
+        (
+            "| Heartbeat interval | Requests per PBX per hour | CPU per PBX per hour | "
+            f"Harness CPU ({idle[0].pbxs} PBXs, subtracted) |"
+        ),
         "|---|---|---|---|",
         *(
             f"| {one.heartbeat_interval} s | "
@@ -228,23 +212,6 @@ def render_markdown(results: Results) -> str:
     return "\n".join(lines)
 
 
-def _floor_note(r: ReportResults) -> str:
-    baseline_cpu = median(r.baseline_cpu_us)
-    allowed = baseline_cpu / 0.8 - baseline_cpu
-    floor_extra = median(r.floor_cpu_us) - baseline_cpu
-    verdict = "less" if allowed < floor_extra else "more"
-    return (
-        "The floor is the least an integration must do for a report to be shown in an "
-        "entity: it reads the body, parses it with Home Assistant's `json_loads`, fires "
-        "one bus event with the data and triggers one event entity (no device, no "
-        "registry entry), then answers 200. The issue's target, 0.8 × the empty "
-        f"baseline's rate, leaves Home Assistant {allowed:.0f} µs per report on top of "
-        f"the baseline's {baseline_cpu:.0f} µs: {verdict} than the floor takes on top of "
-        f"the baseline ({floor_extra:.0f} µs). The floor tells what the integration costs "
-        "on top of the least a usable integration does."
-    )
-
-
 def _gc_line(r: ReportResults) -> str:
     def _one(pauses: GcPauses) -> str:
         gen0, gen1, gen2 = pauses.by_generation
@@ -275,10 +242,7 @@ def _spread_verdict(results: Results) -> str:
     if spread.spread:
         return (
             f"Spread: the {spread.pbxs} PBXs take turns over {spread.width_s:.1f} s of "
-            f"the {spread.interval_s:g} s interval. Each entry's place among the entries "
-            "picks its share of the interval, by which its first heartbeat comes late; "
-            "Home Assistant's coordinator rounds each schedule to the whole second, so "
-            "PBXs closer than a second share one."
+            f"the {spread.interval_s:g} s interval."
         )
     return (
         f"Not spread: {spread.busiest_second} heartbeats within one second of the "
@@ -287,9 +251,8 @@ def _spread_verdict(results: Results) -> str:
 
 
 def write_performance_doc(path: Path, section: str) -> None:
-    """Insert the section below the marker of docs/performance.md (newest first)."""
-    text = path.read_text() if path.exists() else ""
-    if MARKER not in text:
+    """Replace the run below the marker of docs/performance.md: git keeps the older ones."""
+    head, marker, _ = path.read_text().partition(MARKER)
+    if not marker:
         raise ValueError(f"{path} has no marker line: {MARKER}")
-    head, tail = text.split(MARKER, 1)
-    path.write_text(f"{head}{MARKER}\n\n{section.rstrip()}\n{tail.rstrip()}\n")
+    path.write_text(f"{head}{MARKER}\n\n{section.rstrip()}\n")
