@@ -109,7 +109,7 @@ def missing_overrides(module: ModuleType) -> Iterator[str]:
                 or name.startswith("__annotate")  # written by Python itself
                 or code is None
                 or code.co_filename != module.__file__
-                or not any(hasattr(base, name) for base in cls.__mro__[1:])
+                or not any(name in vars(base) for base in cls.__mro__[1:])
             ):
                 continue
             if not getattr(function, "__override__", False):

@@ -31,6 +31,17 @@ DEFAULT_HEARTBEAT_INTERVAL: Final = 30
 MIN_HEARTBEAT_INTERVAL: Final = 15
 MAX_HEARTBEAT_INTERVAL: Final = 600
 
+# While the PBX cannot be reached, it is tried again after these waits (seconds),
+# the last one repeating: back within 10 s of its return, never a flood (one
+# request at a time, at most 8 a minute). Never faster than the heartbeat.
+RETRY_DELAYS: Final = (2.0, 4.0, 8.0)
+
+
+def retry_delay(failures: int, interval: float) -> float:
+    """Return the wait before the next try after `failures` failed ones in a row."""
+    return min(RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1], interval)
+
+
 # The PBX locks an IP for 10 minutes after five wrong passwords.
 LOCKOUT_DURATION: Final = timedelta(minutes=10)
 # How often the extension list is read again, on top of ExtensionStatus reports.

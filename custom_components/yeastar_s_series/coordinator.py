@@ -9,6 +9,7 @@ the coordinator reacts to the ones that concern the session or the inventory.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+import math
 from typing import Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -54,7 +55,9 @@ from .const import (
     EXTENSION_REFRESH_INTERVAL,
     LOCKOUT_DURATION,
     LOGGER,
+    RETRY_DELAYS,
     ConnectionState,
+    retry_delay,
     signal_call,
     signal_calls,
     signal_extension,
@@ -184,6 +187,8 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         self.pbx_addresses: set[str] = set()
         self.device_id: str | None = None  # of the PBX device, once registered
         self.event_link: EventLinkRunner | None = None  # with the TCP report method
+        self._failures = 0  # failed heartbeats in a row, for the retry back-off
+        self._share = 0.0  # this PBX's place among the integration's, from 0 to 1
         self._inventory_read: datetime | None = None
 
     @property
@@ -230,6 +235,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         except YeastarError as err:
             raise self._async_failed(err) from err
         self.connection_state = ConnectionState.CONNECTED
+        self._failures = 0
         self.token_expires = dt_util.utcnow() + timedelta(seconds=TOKEN_LIFETIME)
         async_delete_entry_issues(self.hass, entry.entry_id)
         return data
@@ -254,10 +260,21 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             return _locked_out_error(until)
         if isinstance(err, YeastarCertificateChangedError):
             async_create_certificate_issue(self.hass, entry)
+        retry_after = None
+        if failure.state in (
+            ConnectionState.DISCONNECTED,
+            ConnectionState.API_UNAVAILABLE,
+        ):
+            # Gone, or garbling: try again soon, so that reports resume quickly.
+            self._failures += 1
+            retry_after = self._retry_in_turn(
+                retry_delay(self._failures, self.heartbeat_interval.total_seconds())
+            )
         return UpdateFailed(
             translation_domain=DOMAIN,
             translation_key=failure.translation_key,
             translation_placeholders={"error": str(err)},
+            retry_after=retry_after,
         )
 
     @property
@@ -313,6 +330,19 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         )
         self.config_entry.async_start_reauth(self.hass)
         self.async_update_listeners()
+
+    def _retry_in_turn(self, delay: float) -> float:
+        """Wait at least `delay`, to this PBX's own second of the retry period.
+
+        PBXs that went away together (Home Assistant's network, say) then try
+        again in turns, not in the same second. Whole seconds: the coordinator
+        schedules from the current whole second, plus its own fraction of one.
+        """
+        period = int(min(RETRY_DELAYS[-1], self.heartbeat_interval.total_seconds()))
+        now = int(self.hass.loop.time())
+        earliest = now + math.ceil(delay)
+        turn = int(self._share * period)
+        return float(earliest + (turn - earliest) % period - now)
 
     async def _async_read_inventory(self) -> PbxData:
         """Read device info and extensions when they are due, else keep what we have."""
@@ -430,8 +460,8 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                 DOMAIN, include_ignore=False, include_disabled=False
             )
         ]
-        share = entry_ids.index(self.config_entry.entry_id) / len(entry_ids)
-        self.update_interval = self.heartbeat_interval * (1 + share)
+        self._share = entry_ids.index(self.config_entry.entry_id) / len(entry_ids)
+        self.update_interval = self.heartbeat_interval * (1 + self._share)
 
     @callback
     def async_handle_report(self, report: Report, data: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 When the PBX's *Report Method* is TCP, Home Assistant connects out to the PBX's
 event port and reads the events there; every event goes to the same receiver as
 the webhook's reports. A link that drops is logged once when it goes and once
-when it is back, and tried again on a back-off: every try is a login with the
+when it is back, and tried again on the heartbeat's back-off: every try is a login with the
 password, so a refused login ends the tries (the user is asked), and so do three
 logins in a row that the PBX answered by hanging up.
 """
@@ -22,11 +22,9 @@ from .api import (
     YeastarEventLink,
     YeastarLoginUnansweredError,
 )
-from .const import LOGGER, signal_link
+from .const import LOGGER, retry_delay, signal_link
 from .receiver import ReportReceiver
 
-# First wait before trying again; it doubles up to the heartbeat interval.
-FIRST_RETRY = 5.0
 # Logins the PBX hung up on, in a row, taken for a refused password.
 UNANSWERED_LOGINS = 3
 
@@ -101,13 +99,11 @@ class EventLinkRunner:
 
     async def _async_run(self) -> None:
         """Connect, read, and connect again when the link drops."""
-        wait = FIRST_RETRY
-        unanswered = 0
+        failures = unanswered = 0
         while True:
             try:
                 async with self._connect() as link:
-                    unanswered = 0
-                    wait = FIRST_RETRY
+                    failures = unanswered = 0
                     self._async_set_state(LinkState.CONNECTED)
                     if self._lost_logged:
                         LOGGER.info("The event link to the PBX is back")
@@ -125,9 +121,10 @@ class EventLinkRunner:
                 self._async_lost(err)
             except YeastarConnectionError as err:
                 self._async_lost(err)
-            # Spread the tries of PBXs that went away together.
+            failures += 1
+            # The heartbeat's back-off; a random part spreads PBXs gone together.
+            wait = retry_delay(failures, self._longest_wait)
             await asyncio.sleep(wait + random.uniform(0, 1))  # noqa: S311
-            wait = min(wait * 2, self._longest_wait)
 
     @callback
     def _async_lost(self, err: Exception) -> None:

@@ -431,6 +431,44 @@ async def test_pbxs_set_up_together_take_turns_to_heartbeat(
     assert all(pbx.stats.successful_logins == 1 for pbx in pbxs)
 
 
+async def test_pbxs_down_together_retry_in_different_seconds(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four PBXs gone at once: their quick retries keep the heartbeats' turns."""
+    tries: list[list[int]] = [[] for _ in range(4)]
+    second = [0]
+    async with AsyncExitStack() as stack:
+        pbxs = await _set_up_together(hass, stack, ha_port, 4)
+        for index, entry in enumerate(hass.config_entries.async_entries(DOMAIN)):
+            client = entry.runtime_data.coordinator.client
+            request = client._request
+
+            async def _noted(
+                *args: Any, _index: int = index, _request: Any = request, **kwargs: Any
+            ) -> Any:
+                tries[_index].append(second[0])
+                return await _request(*args, **kwargs)
+
+            monkeypatch.setattr(client, "_request", _noted)
+        for pbx in pbxs:
+            await pbx.go_down()
+        for second[0] in range(1, 121):
+            freezer.tick(timedelta(seconds=1))
+            async_fire_time_changed(hass, dt_util.utcnow())
+            await _settle(hass)
+
+    assert all(
+        len(seconds) > 120 // int(HEARTBEAT.total_seconds()) for seconds in tries
+    )
+    busiest = max(
+        sum(second in seconds for seconds in tries) for second in range(1, 121)
+    )
+    assert busiest == 1, tries
+
+
 async def test_stop_before_the_pbxs_take_their_turns(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_port: int
 ) -> None:
