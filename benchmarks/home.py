@@ -251,10 +251,10 @@ def make_entry(
 
 
 def call_entity_id(hass: HomeAssistant, entry: YeastarConfigEntry) -> str:
-    """Return the entity id of an entry's call event entity (event.*_calls)."""
+    """Return the entity id of the PBX's call event entity (not an extension's)."""
     registry = er.async_get(hass)
     for item in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if item.domain == "event":
+        if item.domain == "event" and item.translation_key == "call":
             return item.entity_id
     raise LookupError(f"no call event entity for {entry.title}")
 
