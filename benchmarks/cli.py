@@ -230,7 +230,7 @@ async def _phases(
         setup=setup,
         idle=idle,
         spread=spread,
-        targets=evaluate(reports, memory),
+        targets=evaluate(reports, memory, idle),
     )
 
 

@@ -6,12 +6,17 @@ report in an entity; the empty baseline is in the tables for context only.
 
 from dataclasses import dataclass
 
+from custom_components.yeastar_s_series.const import DEFAULT_HEARTBEAT_INTERVAL
+
+from .fleet import IdleResults
 from .stats import median
 from .webhook_load import MemoryResults, ReportResults
 
 MIN_FLOOR_CPU_RATIO = 0.75
 MAX_ADDED_P99_MS = 1.0
 MAX_MEMORY_GROWTH_MB = 5.0
+# A quiet PBX at the default heartbeat, trunk states included.
+MAX_IDLE_REQUESTS_PER_MINUTE = 2
 
 
 @dataclass(slots=True, frozen=True)
@@ -23,8 +28,10 @@ class Target:
     passed: bool
 
 
-def evaluate(reports: ReportResults, memory: MemoryResults) -> list[Target]:
-    """Check throughput and latency against the floor, delivery and memory."""
+def evaluate(
+    reports: ReportResults, memory: MemoryResults, idle: list[IdleResults]
+) -> list[Target]:
+    """Check throughput and latency against the floor, delivery, memory, idle cost."""
     cpu_ratio = reports.floor_cpu_ratio
     added = reports.paced.added_p99_ms
     delivery = reports.delivery
@@ -52,5 +59,16 @@ def evaluate(reports: ReportResults, memory: MemoryResults) -> list[Target]:
             f"Memory growth < {MAX_MEMORY_GROWTH_MB:g} MB over {memory.reports:,} reports",
             f"{memory.growth_mb:+.1f} MB",
             memory.growth_mb < MAX_MEMORY_GROWTH_MB,
+        ),
+        *(
+            Target(
+                f"Idle requests ≤ {MAX_IDLE_REQUESTS_PER_MINUTE} a minute per PBX at the "
+                f"default {one.heartbeat_interval} s heartbeat, trunk states included",
+                f"{one.requests_per_pbx_hour_max / 60:.2f} a minute "
+                f"({one.requests_by_endpoint.get('trunk/list', 0)} trunk list reads an hour)",
+                one.requests_per_pbx_hour_max <= MAX_IDLE_REQUESTS_PER_MINUTE * 60,
+            )
+            for one in idle
+            if one.heartbeat_interval == DEFAULT_HEARTBEAT_INTERVAL
         ),
     ]

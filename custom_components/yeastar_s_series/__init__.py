@@ -30,13 +30,19 @@ from .const import (
     signal_report,
 )
 from .coordinator import YeastarConfigEntry, YeastarCoordinator, YeastarRuntimeData
-from .devices import extension_number, pbx_device_identifier
+from .devices import extension_number, pbx_device_identifier, trunk_name
 from .receiver import ReportReceiver
 from .repairs import async_check_https
 from .services import async_setup_services
 from .webhook import async_register_webhook, async_unregister_webhook
 
-PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -125,9 +131,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> 
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: YeastarConfigEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: YeastarConfigEntry, device: dr.AnyDeviceEntry
 ) -> bool:
-    """Let the user delete the device of an extension the PBX no longer has."""
+    """Let the user delete the device of an extension or trunk the PBX no longer has."""
     coordinator = entry.runtime_data.coordinator
+    data = coordinator.data
     number = extension_number(device, coordinator.serial)
-    return number is not None and number not in coordinator.data.extensions
+    trunk = trunk_name(device, coordinator.serial)
+    return (number is not None and number not in data.extensions) or (
+        trunk is not None and trunk not in data.trunks
+    )

@@ -29,6 +29,7 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda coordinator, number: (
+            YeastarHangUpButton(coordinator, number),
             YeastarClearMissedCallsButton(coordinator, number),
         ),
     )

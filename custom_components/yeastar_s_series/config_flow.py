@@ -62,6 +62,7 @@ from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
     CONF_TCP_PORT,
+    CONF_TRUNK_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_USERNAME,
     DOMAIN,
@@ -69,6 +70,7 @@ from .const import (
     MIN_HEARTBEAT_INTERVAL,
 )
 from .coordinator import LOCKOUTS, TCP_PASSWORD_NEEDED, YeastarConfigEntry, failure_for
+from .inventory import DEFAULT_TRUNK_INTERVAL, MAX_TRUNK_INTERVAL, MIN_TRUNK_INTERVAL
 from .report_target import (
     ReportAddressUnknownError,
     async_report_target,
@@ -440,7 +442,8 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             data: dict[str, Any] = {
-                CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])
+                CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                CONF_TRUNK_INTERVAL: int(user_input[CONF_TRUNK_INTERVAL]),
             }
             if host := user_input.get(CONF_CALLBACK_HOST, "").strip():
                 if is_host(host):
@@ -471,6 +474,20 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                     NumberSelectorConfig(
                         min=MIN_HEARTBEAT_INTERVAL,
                         max=MAX_HEARTBEAT_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                probatio.Required(
+                    CONF_TRUNK_INTERVAL,
+                    default=values.get(
+                        CONF_TRUNK_INTERVAL, int(DEFAULT_TRUNK_INTERVAL.total_seconds())
+                    ),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_TRUNK_INTERVAL.total_seconds(),
+                        max=MAX_TRUNK_INTERVAL.total_seconds(),
                         step=1,
                         unit_of_measurement="s",
                         mode=NumberSelectorMode.BOX,

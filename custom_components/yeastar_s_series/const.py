@@ -22,6 +22,8 @@ CONF_FINGERPRINT: Final = "certificate_fingerprint"
 CONF_AUTH_REFUSED: Final = "auth_refused"
 # Extensions that are door stations: their call event entity is a doorbell (an option).
 CONF_DOOR_STATIONS: Final = "door_stations"
+# How often the trunk list is read (an option, in seconds): no report tells.
+CONF_TRUNK_INTERVAL: Final = "trunk_interval"
 # The PBX's event port, for the TCP report method (an option).
 CONF_TCP_PORT: Final = "tcp_port"
 
@@ -44,8 +46,6 @@ def retry_delay(failures: int, interval: float) -> float:
 
 # The PBX locks an IP for 10 minutes after five wrong passwords.
 LOCKOUT_DURATION: Final = timedelta(minutes=10)
-# How often the extension list is read again, on top of ExtensionStatus reports.
-EXTENSION_REFRESH_INTERVAL: Final = timedelta(minutes=10)
 
 # Reports larger than this are refused unread: real ones are a few hundred bytes.
 MAX_REPORT_SIZE: Final = 64 * 1024

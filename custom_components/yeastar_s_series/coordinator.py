@@ -7,9 +7,10 @@ the coordinator reacts to the ones that concern the session or the inventory.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import math
+import re
 from typing import Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -26,8 +27,6 @@ from .api import (
     DEFAULT_TCP_PORT,
     TOKEN_LIFETIME,
     ApiVersion,
-    DeviceInfo,
-    Extension,
     ExtensionStatus,
     Party,
     Report,
@@ -46,13 +45,14 @@ from .api import (
 )
 from .api.calls import CallEvent, CallTracker
 from .api.names import NameBook
+from .api.settings import ExtensionSettings
 from .const import (
     CONF_AUTH_REFUSED,
     CONF_HEARTBEAT_INTERVAL,
     CONF_TCP_PORT,
+    CONF_TRUNK_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
-    EXTENSION_REFRESH_INTERVAL,
     LOCKOUT_DURATION,
     LOGGER,
     RETRY_DELAYS,
@@ -62,8 +62,9 @@ from .const import (
     signal_calls,
     signal_extension,
 )
-from .devices import extension_number
+from .devices import extension_number, trunk_name
 from .event_link import EventLinkRunner, LinkState
+from .inventory import DEFAULT_TRUNK_INTERVAL, Inventory, Part, PbxData
 from .receiver import ReportReceiver
 from .repairs import (
     async_create_certificate_issue,
@@ -75,7 +76,15 @@ from .report_target import (
     async_report_target,
     async_resolve_host,
 )
+from .settings_writer import SettingsWriter
 
+# What a ConfigChange report of each type asks to read again (others: everything).
+CHANGED_PARTS: Final = {
+    "extension": (Part.EXTENSIONS, Part.SETTINGS),
+    "trunk": (Part.TRUNKS,),
+}
+# CallFailed reasons that say a line may be down: the trunks are read again.
+LINE_TROUBLE: Final = re.compile(r"line unreachable|congestion", re.IGNORECASE)
 # Extension states of the list that mean a call is on.
 IN_CALL: Final = frozenset(
     {ExtensionStatus.RINGING, ExtensionStatus.BUSY, ExtensionStatus.HOLD}
@@ -123,14 +132,6 @@ FAILURES: Final[dict[type[YeastarError], Failure]] = {
 def failure_for(err: YeastarError) -> Failure:
     """Return how an API error shows to the user."""
     return next(FAILURES[cls] for cls in type(err).__mro__ if cls in FAILURES)
-
-
-@dataclass(slots=True)
-class PbxData:
-    """What the heartbeat keeps current."""
-
-    device: DeviceInfo
-    extensions: dict[str, Extension] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -189,7 +190,16 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         self.event_link: EventLinkRunner | None = None  # with the TCP report method
         self._failures = 0  # failed heartbeats in a row, for the retry back-off
         self._share = 0.0  # this PBX's place among the integration's, from 0 to 1
-        self._inventory_read: datetime | None = None
+        self.writer = SettingsWriter(client)
+        self.inventory = Inventory(
+            client,
+            names,
+            timedelta(
+                seconds=entry.options.get(
+                    CONF_TRUNK_INTERVAL, DEFAULT_TRUNK_INTERVAL.total_seconds()
+                )
+            ),
+        )
 
     @property
     def serial(self) -> str:
@@ -223,10 +233,9 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
                 entry.data[CONF_WEBHOOK_ID],
                 entry.options,
             )
-            await self.client.keep_alive(target)
+            data = await self._async_keep_alive(target)
             self.report_target = target
             await self._async_follow_report_method()
-            data = await self._async_read_inventory()
             await self._async_reconcile_calls(data)
         except ReportAddressUnknownError as err:
             raise UpdateFailed(
@@ -344,31 +353,47 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         turn = int(self._share * period)
         return float(earliest + (turn - earliest) % period - now)
 
-    async def _async_read_inventory(self) -> PbxData:
-        """Read device info and extensions when they are due, else keep what we have."""
+    async def _async_keep_alive(self, target: ReportTarget) -> PbxData:
+        """Keep the session, and read what is due: one request on a quiet heartbeat.
+
+        A due read takes the heartbeat's place (it keeps the token alive too)
+        while the session and the report address stay as they are; should the
+        PBX have forgotten the session, the client logs in again during the read,
+        and a heartbeat then tells the PBX the report address.
+        """
         now = dt_util.utcnow()
+        inventory = self.inventory
+        previous: PbxData | None = self.data
         if (
-            self.data is not None
-            and self._inventory_read is not None
-            and now - self._inventory_read < EXTENSION_REFRESH_INTERVAL
+            previous is not None
+            and not inventory.forced
+            and self.connection_state is ConnectionState.CONNECTED
+            and self.client.logged_in
+            and target == self.report_target
+            and (part := inventory.next_due(now)) is not None
         ):
-            return self.data
-        device = await self.client.device_info()
-        extensions = {ext.number: ext for ext in await self.client.extensions()}
-        self.names.set_extensions({ext.number: ext.name for ext in extensions.values()})
-        try:
-            self.names.set_contacts(await self.client.contacts())
-        except YeastarRequestError as err:
-            # Names for outside numbers are a nicety: a PBX that refuses keeps the last.
-            LOGGER.debug("The PBX refused its company contacts: %s", err)
-        self._inventory_read = now
-        if self.data is not None:
-            for number, extension in extensions.items():
+            logins = self.client.logins
+            data = await inventory.async_read(part, previous, now)
+            if self.client.logins != logins:
+                await self.client.keep_alive(target)
+        else:
+            await self.client.keep_alive(target)
+            if inventory.forced or previous is None:
+                data = await inventory.async_read_forced(previous, now)
+            else:
+                data = previous
+        if previous is not None and data.extensions is not previous.extensions:
+            for number, extension in data.extensions.items():
                 if self.extension_status(number) not in (None, extension.status):
                     # Changed without a report (a reboot, say): the same report again is news.
                     self.receiver.async_forget_extension(number)
-        self._async_remove_stale_devices(set(extensions))
-        return PbxData(device=device, extensions=extensions)
+        if (
+            previous is None
+            or data.extensions is not previous.extensions
+            or data.trunks is not previous.trunks
+        ):
+            self._async_remove_stale_devices(data)
+        return data
 
     def _extension_numbers(self) -> Iterable[str]:
         """Return the PBX's extension numbers, as last read."""
@@ -432,17 +457,21 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             )
         async_dispatcher_send(self.hass, signal_calls(entry_id))
 
-    def _async_remove_stale_devices(self, numbers: set[str]) -> None:
-        """Drop the devices of extensions the PBX no longer has."""
-        device_registry = dr.async_get(self.hass)
-        for device in dr.async_entries_for_config_entry(
-            device_registry, self.config_entry.entry_id
-        ):
+    def _async_remove_stale_devices(self, data: PbxData) -> None:
+        """Drop the devices of extensions and trunks the PBX no longer has."""
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        devices: list[dr.AnyDeviceEntry] = [
+            *dr.async_entries_for_config_entry(registry, entry_id),
+            *dr.async_child_entries_for_config_entry(registry, entry_id),
+        ]
+        for device in devices:
             number = extension_number(device, self.serial)
-            if number is not None and number not in numbers:
-                device_registry.async_update_device(
-                    device.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+            trunk = trunk_name(device, self.serial)
+            if (number is not None and number not in data.extensions) or (
+                trunk is not None and trunk not in data.trunks
+            ):
+                registry.async_remove_device(device.id)
 
     @callback
     def async_offset_heartbeats(self) -> None:
@@ -474,19 +503,41 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
         elif report.name == "BootUp":
             # The PBX forgot every token when it rebooted: log in again at once.
             self.client.forget_token()
-            self._async_refresh_inventory_soon("yeastar_s_series_relogin")
+            self._async_refresh_soon(Part)
         elif report.name == "ConfigChange":
-            self._async_refresh_inventory_soon("yeastar_s_series_inventory")
+            changed = str(report.fields.get("type", ""))
+            self._async_refresh_soon(CHANGED_PARTS.get(changed, Part))
+        elif report.name == "CallFailed" and LINE_TROUBLE.search(
+            str(report.fields.get("reason", ""))
+        ):
+            self._async_refresh_soon([Part.TRUNKS])
         if report.call_id is not None:
             self._async_dispatch_call_events(self.calls.handle(report))
 
     @callback
-    def _async_refresh_inventory_soon(self, name: str) -> None:
-        """Read device info and extensions again at the next (debounced) refresh."""
-        self._inventory_read = None
+    def _async_refresh_soon(self, parts: Iterable[Part]) -> None:
+        """Read these parts again at the next (debounced) refresh."""
+        self.inventory.force(parts)
         self.config_entry.async_create_background_task(
-            self.hass, self.async_request_refresh(), name
+            self.hass, self.async_request_refresh(), "yeastar_s_series_inventory"
         )
+
+    async def async_change_settings(
+        self,
+        number: str,
+        expected: ExtensionSettings | None,
+        body: Mapping[str, str],
+    ) -> None:
+        """Write an extension's settings, then show them until the PBX says otherwise.
+
+        The ConfigChange the PBX echoes reads the settings again, and so does the
+        next scheduled read: either confirms what is shown, or puts it right.
+        `expected` is None when the settings are not known well enough to guess.
+        """
+        await self.writer.async_update_extension(body)
+        if expected is not None:
+            self.data.settings[number] = expected
+            self.async_update_listeners()
 
     def extension_status(self, number: str) -> ExtensionStatus | None:
         """Return the last known status of an extension, None if unknown."""
@@ -503,7 +554,7 @@ class YeastarCoordinator(DataUpdateCoordinator[PbxData]):
             return  # a report that came before the first heartbeat
         if (extension := data.extensions.get(number)) is None:
             # An extension we have not seen yet: the list is out of date.
-            self._async_refresh_inventory_soon("yeastar_s_series_inventory")
+            self._async_refresh_soon([Part.EXTENSIONS, Part.SETTINGS])
             return
         data.extensions[number] = replace(extension, status=status)
         async_dispatcher_send(

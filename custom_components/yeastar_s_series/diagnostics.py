@@ -8,9 +8,10 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_WE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .api.settings import ExtensionSettings
 from .const import CONF_PASSWORD_HASH
 from .coordinator import YeastarConfigEntry
-from .devices import extension_number
+from .devices import extension_number, trunk_name
 
 # The webhook id is as good as a password: whoever knows it can post reports.
 TO_REDACT = {
@@ -55,6 +56,11 @@ async def async_get_config_entry_diagnostics(
         },
         "pbx": asdict(data.device),
         "extensions": {number: asdict(ext) for number, ext in data.extensions.items()},
+        # Only what the integration keeps of `extension/query`: no passwords, no PINs.
+        "settings": {
+            number: _settings(settings) for number, settings in data.settings.items()
+        },
+        "trunks": {name: asdict(trunk) for name, trunk in data.trunks.items()},
         "reports": {
             "accepted": stats.accepted,
             "duplicates": stats.duplicates,
@@ -67,15 +73,32 @@ async def async_get_config_entry_diagnostics(
 
 
 async def async_get_device_diagnostics(
-    hass: HomeAssistant, entry: YeastarConfigEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: YeastarConfigEntry, device: dr.AnyDeviceEntry
 ) -> dict[str, Any]:
-    """Return the PBX's diagnostics, or one extension's."""
+    """Return the PBX's diagnostics, or one extension's, or one trunk's."""
     coordinator = entry.runtime_data.coordinator
+    data = coordinator.data
+    if (name := trunk_name(device, coordinator.serial)) is not None:
+        trunk = data.trunks.get(name)
+        return {"trunk": name, "state": None if trunk is None else asdict(trunk)}
     number = extension_number(device, coordinator.serial)
     if number is None:
         return await async_get_config_entry_diagnostics(hass, entry)
-    extension = coordinator.data.extensions.get(number)
+    extension = data.extensions.get(number)
+    settings = data.settings.get(number)
     return {
         "number": number,
         "extension": asdict(extension) if extension is not None else None,
+        "settings": None if settings is None else _settings(settings),
+    }
+
+
+def _settings(settings: ExtensionSettings) -> dict[str, Any]:
+    """Return an extension's settings with plain keys."""
+    return {
+        "dnd": settings.dnd,
+        "forwarding": {
+            mode.value: asdict(forwarding)
+            for mode, forwarding in settings.forwarding.items()
+        },
     }

@@ -1,17 +1,23 @@
-"""Base entities: one device for the PBX, one per extension under it."""
+"""Base entities: one device for the PBX, one per extension and per trunk under it."""
 
 from collections.abc import Callable, Iterable
 from typing import override
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .api.trunks import Trunk
 from .const import MANUFACTURER
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
-from .devices import extension_device_identifier, pbx_device_identifier
+from .devices import (
+    extension_device_identifier,
+    pbx_device_identifier,
+    trunk_device_identifier,
+)
+from .inventory import PbxData
 
 
 class YeastarEntity(CoordinatorEntity[YeastarCoordinator]):
@@ -62,6 +68,38 @@ class YeastarExtensionEntity(CoordinatorEntity[YeastarCoordinator]):
         )
 
 
+class YeastarTrunkEntity(CoordinatorEntity[YeastarCoordinator]):
+    """An entity of one trunk's device, a child of the PBX device."""
+
+    _attr_has_entity_name = True
+    _attr_device_info: ChildDeviceInfo
+
+    def __init__(self, coordinator: YeastarCoordinator, name: str, key: str) -> None:
+        """Attach to the trunk's device (named after the trunk and its type)."""
+        super().__init__(coordinator)
+        self.trunk_name = name
+        trunk = coordinator.data.trunks[name]
+        self._attr_unique_id = f"{coordinator.serial}_trunk_{name}_{key}"
+        assert coordinator.device_id is not None  # the PBX device comes first
+        self._attr_device_info = ChildDeviceInfo(
+            identifiers={trunk_device_identifier(coordinator.serial, name)},
+            parent_device_id=coordinator.device_id,
+            translation_key="typed_trunk" if trunk.type else "trunk",
+            translation_placeholders={"name": name, "type": trunk.type or ""},
+        )
+
+    @property
+    def trunk(self) -> Trunk | None:
+        """The trunk as last read (None once the PBX dropped it)."""
+        return self.coordinator.data.trunks.get(self.trunk_name)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Available while the PBX lists the trunk and the session works."""
+        return self.trunk is not None and super().available
+
+
 @callback
 def async_add_extension_entities(
     entry: YeastarConfigEntry,
@@ -69,16 +107,45 @@ def async_add_extension_entities(
     build: Callable[[YeastarCoordinator, str], Iterable[Entity]],
 ) -> None:
     """Add an extension's entities now, and those of every extension that appears later."""
+    _async_add_per_item(
+        entry, async_add_entities, build, lambda data: data.extensions.keys()
+    )
+
+
+@callback
+def async_add_trunk_entities(
+    entry: YeastarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[YeastarCoordinator, str], Iterable[Entity]],
+) -> None:
+    """Add a trunk's entities now, and those of every trunk that appears later."""
+    _async_add_per_item(
+        entry, async_add_entities, build, lambda data: data.trunks.keys()
+    )
+
+
+@callback
+def _async_add_per_item(
+    entry: YeastarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[YeastarCoordinator, str], Iterable[Entity]],
+    keys: Callable[[PbxData], Iterable[str]],
+) -> None:
+    """Add the entities of each item of the inventory when it first shows up.
+
+    An item the PBX drops loses its device (and entities) with the next read; if
+    it comes back, it gets them again.
+    """
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
 
     @callback
     def _async_add_new() -> None:
-        new = sorted(set(coordinator.data.extensions) - known)
+        current = set(keys(coordinator.data))
+        known.intersection_update(current)
+        new = sorted(current - known)
         known.update(new)
-        async_add_entities(
-            entity for number in new for entity in build(coordinator, number)
-        )
+        async_add_entities(entity for key in new for entity in build(coordinator, key))
 
     _async_add_new()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_new))

@@ -1,4 +1,4 @@
-"""Sensors: the session with the PBX, its event reports, and each extension's status."""
+"""Sensors: the session with the PBX, its reports, each extension's calls, each trunk's state."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ExtensionStatus, Report
 from .api.calls import Call, CallEvent, CallEventType, CallState
+from .api.trunks import TrunkStatus
 from .const import (
     DOMAIN,
     LOGGER,
@@ -33,7 +34,13 @@ from .const import (
     signal_report,
 )
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
-from .entity import YeastarEntity, YeastarExtensionEntity, async_add_extension_entities
+from .entity import (
+    YeastarEntity,
+    YeastarExtensionEntity,
+    YeastarTrunkEntity,
+    async_add_extension_entities,
+    async_add_trunk_entities,
+)
 from .receiver import ReportReceiver
 
 # Entities only read what the coordinator and the webhook already hold.
@@ -108,6 +115,11 @@ async def async_setup_entry(
             YeastarCallStateSensor(coordinator, number),
             YeastarMissedCallsSensor(coordinator, number),
         ),
+    )
+    async_add_trunk_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, name: (YeastarTrunkStatusSensor(coordinator, name),),
     )
 
 
@@ -425,3 +437,50 @@ class YeastarActiveCallsSensor(YeastarEntity, SensorEntity):
                 self.async_write_ha_state,
             )
         )
+
+
+class YeastarTrunkStatusSensor(YeastarTrunkEntity, SensorEntity):
+    """A trunk's state, as the trunk list tells it (read with the heartbeat).
+
+    A state the documents do not list shows as `unknown`, with the PBX's own word
+    in an attribute, and is logged once.
+    """
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [status.value for status in TrunkStatus]
+    _attr_translation_key = "trunk_status"
+    _unrecorded_attributes = frozenset({"type", "port"})
+
+    def __init__(self, coordinator: YeastarCoordinator, name: str) -> None:
+        """Describe the sensor of one trunk."""
+        super().__init__(coordinator, name, "status")
+        self._logged: set[str] = set()
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """Return the trunk's state."""
+        if (trunk := self.trunk) is None or trunk.reported_status is None:
+            return None
+        if trunk.status is None:
+            if trunk.reported_status not in self._logged:
+                self._logged.add(trunk.reported_status)
+                LOGGER.warning(
+                    "Trunk %s reports a state the API documents do not list: %r",
+                    self.trunk_name,
+                    trunk.reported_status,
+                )
+            return TrunkStatus.UNKNOWN.value
+        return trunk.status.value
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The trunk's type and port, and the PBX's word for a state it does not list."""
+        trunk = self.trunk
+        if trunk is None:
+            return {}
+        attributes: dict[str, Any] = {"type": trunk.type, "port": trunk.port}
+        if trunk.status is None:
+            attributes["reported_status"] = trunk.reported_status
+        return attributes

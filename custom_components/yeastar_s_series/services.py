@@ -1,14 +1,15 @@
-"""Actions on calls: dial, hang up, transfer, hold, mute, accept or refuse, announce.
+"""Actions on calls (dial, hang up, transfer, hold, mute, answer, announce) and forwarding.
 
 Each targets a device: an extension's (act for that extension, on its current
 call) or the PBX's (with the numbers or the call id given). What the PBX refuses
 becomes an error in the user's terms; a session the PBX forgot is renewed once
 by the client; a refused password never leads to a login. Actions that can
-place a call to an outside number cost money: they are for administrators
-(automations and scripts run them as usual).
+place a call to an outside number, or forward calls to one, cost money: they
+are for administrators (automations and scripts run them as usual).
 """
 
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any, Final
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
@@ -20,29 +21,18 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import (
-    HomeAssistantError,
-    ServiceValidationError,
-    Unauthorized,
-    UnknownUser,
-)
+from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, service
 import probatio
 
-from .api import (
-    ApiVersion,
-    YeastarAuthenticationError,
-    YeastarConnectionError,
-    YeastarError,
-    YeastarRequestError,
-    YeastarUnsupportedError,
-    call_control,
-)
+from .api import ApiVersion, YeastarError, YeastarRequestError, call_control
 from .api.call_control import ApiRequest
 from .api.calls import Call, Leg
+from .api.settings import ForwardDestination, Forwarding, ForwardMode, forwarding_update
 from .const import DOMAIN, ConnectionState
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .devices import extension_number
+from .errors import invalid, refusal, unavailable
 
 SERVICE_DIAL: Final = "dial"
 SERVICE_HANG_UP: Final = "hang_up"
@@ -56,6 +46,7 @@ SERVICE_UNMUTE: Final = "unmute"
 SERVICE_ACCEPT_CALL: Final = "accept_call"
 SERVICE_REFUSE_CALL: Final = "refuse_call"
 SERVICE_PLAY_PROMPT: Final = "play_prompt"
+SERVICE_SET_FORWARDING: Final = "set_forwarding"
 
 ATTR_CALLER: Final = "caller"
 ATTR_CALLEE: Final = "callee"
@@ -66,20 +57,10 @@ ATTR_ATTENDED: Final = "attended"
 ATTR_PROMPT: Final = "prompt"
 ATTR_COUNT: Final = "count"
 ATTR_VOLUME: Final = "volume"
+ATTR_MODE: Final = "mode"
+ATTR_ENABLED: Final = "enabled"
+ATTR_DESTINATION: Final = "destination"
 
-# The PBX's refusals, in the user's terms (the documents' error table).
-ERRNO_KEYS: Final = {
-    "10004": "required_field_blank",
-    "10005": "no_such_call",
-    "10006": "no_such_extension",
-    "10007": "no_such_call",
-    "10008": "extension_busy",
-    "10011": "no_such_number",
-    "10015": "call_not_connected",
-    "10016": "too_late",
-    "10024": "no_outbound_permission",
-    "10031": "number_not_allowed",
-}
 # The call is gone at the PBX: forget it.
 _CALL_GONE: Final = frozenset({"10005", "10007"})
 
@@ -89,6 +70,14 @@ def _number(value: Any) -> str:
     number = str(value).strip()
     if not call_control.valid_number(number):
         raise probatio.Invalid("not a phone number")
+    return number
+
+
+def _forward_number(value: Any) -> str:
+    """Check a forwarding number: digits only, at most 15 (the PBX's limit)."""
+    number = str(value).strip()
+    if not (number.isdigit() and number.isascii() and len(number) <= 15):
+        raise probatio.Invalid("not a forwarding number")
     return number
 
 
@@ -132,6 +121,13 @@ SCHEMAS: Final[dict[str, Fields]] = {
         ),
         probatio.Optional(ATTR_AUTO_ANSWER, default=False): cv.boolean,
     },
+    SERVICE_SET_FORWARDING: {
+        **DEVICE,
+        probatio.Required(ATTR_MODE): probatio.Coerce(ForwardMode),
+        probatio.Required(ATTR_ENABLED): cv.boolean,
+        probatio.Optional(ATTR_DESTINATION): probatio.Coerce(ForwardDestination),
+        probatio.Optional(ATTR_NUMBER): _forward_number,
+    },
 }
 
 
@@ -149,11 +145,7 @@ class Target:
         self.coordinator: YeastarCoordinator = entry.runtime_data.coordinator
         self.extension = extension_number(device, self.coordinator.serial)
         if self.coordinator.connection_state is not ConnectionState.CONNECTED:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="pbx_unavailable",
-                translation_placeholders={"title": entry.title},
-            )
+            raise unavailable(entry)
 
     @property
     def version(self) -> ApiVersion:
@@ -167,12 +159,17 @@ class Target:
     def required(self, value: str | None, field: str) -> str:
         """Return a value the action needs, or say it is missing."""
         if value is None:
-            raise _invalid("field_needed", field=field)
+            raise invalid("field_needed", field=field)
         return value
 
-    async def async_require_admin(self, number: str) -> None:
-        """Refuse a non-administrator an outside number: that call can cost money."""
-        if self.is_extension(number) or not (user_id := self.call.context.user_id):
+    async def async_require_admin(self, number: str | None) -> None:
+        """Refuse a non-administrator an outside number (None: the extension's mobile).
+
+        A call to it can cost money.
+        """
+        if (number is not None and self.is_extension(number)) or not (
+            user_id := self.call.context.user_id
+        ):
             return
         user = await self.hass.auth.async_get_user(user_id)
         if user is None:
@@ -192,7 +189,7 @@ class Target:
                 self.coordinator.async_reconcile_calls(observed)
                 found = self._find(callid)
         if found is None:
-            raise _invalid("no_call" if callid is None else "unknown_call")
+            raise invalid("no_call" if callid is None else "unknown_call")
         return found
 
     def _find(self, callid: str | None) -> Call | None:
@@ -201,7 +198,7 @@ class Target:
         if callid is not None:
             return tracker.call(callid)
         if self.extension is None:
-            raise _invalid("field_needed", field=ATTR_CALLID)
+            raise invalid("field_needed", field=ATTR_CALLID)
         calls = tracker.calls_of(self.extension)
         return calls[-1] if calls else None
 
@@ -223,7 +220,7 @@ class Target:
             return call, leg
         leg = call.trunk_leg() or next(iter(call.extension_legs()), None)
         if leg is None:
-            raise _invalid("unknown_call")
+            raise invalid("unknown_call")
         return call, leg
 
     async def async_send(self, request: ApiRequest) -> dict[str, Any]:
@@ -234,38 +231,14 @@ class Target:
         """Run a client call; its failure becomes an error that says why."""
         try:
             return await send()
-        except YeastarRequestError as err:
-            if err.errno in _CALL_GONE and (callid := self.call.data.get(ATTR_CALLID)):
+        except YeastarError as err:
+            if (
+                isinstance(err, YeastarRequestError)
+                and err.errno in _CALL_GONE
+                and (callid := self.call.data.get(ATTR_CALLID))
+            ):
                 self.coordinator.async_calls_gone([callid])
-            if isinstance(err, YeastarAuthenticationError):
-                raise _unavailable(self.entry) from err
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=ERRNO_KEYS.get(err.errno, "request_refused"),
-                translation_placeholders={"errno": err.errno},
-            ) from err
-        except YeastarUnsupportedError as err:
-            raise _invalid("not_supported", version=self.version.value) from err
-        except (YeastarConnectionError, YeastarError) as err:
-            raise _unavailable(self.entry) from err
-
-
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Say in words what the caller got wrong."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
-def _unavailable(entry: YeastarConfigEntry) -> HomeAssistantError:
-    """Say that the PBX cannot take the action now."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="pbx_unavailable",
-        translation_placeholders={"title": entry.title},
-    )
+            raise refusal(err, self.entry, self.version) from err
 
 
 async def _async_dial(target: Target) -> ServiceResponse:
@@ -273,7 +246,7 @@ async def _async_dial(target: Target) -> ServiceResponse:
     data = target.call.data
     caller = target.required(data.get(ATTR_CALLER) or target.extension, ATTR_CALLER)
     if not target.is_extension(caller):
-        raise _invalid("not_an_extension", number=caller)
+        raise invalid("not_an_extension", number=caller)
     callee = data[ATTR_CALLEE]
     answer = await target.async_send(
         call_control.dial(
@@ -347,7 +320,7 @@ def _answer_invite(accept: bool) -> Callable[[Target], Awaitable[None]]:
     async def _async_answer(target: Target) -> None:
         call = await target.async_call()
         if (trunk := call.trunk_leg()) is None or trunk.kind != "inbound":
-            raise _invalid("not_an_inbound_call")
+            raise invalid("not_an_inbound_call")
         await target.async_send(
             call_control.answer_invite(target.version, trunk, accept=accept)
         )
@@ -374,6 +347,66 @@ async def _async_play_prompt(target: Target) -> ServiceResponse:
     return {"callid": answer.get("callid")}
 
 
+async def _async_set_forwarding(target: Target) -> None:
+    """Switch one mode of an extension's forwarding, and perhaps set where calls go."""
+    data = target.call.data
+    if (number := target.extension) is None:
+        raise invalid("extension_device_needed")
+    mode: ForwardMode = data[ATTR_MODE]
+    enabled: bool = data[ATTR_ENABLED]
+    destination: ForwardDestination | None = data.get(ATTR_DESTINATION)
+    to: str | None = data.get(ATTR_NUMBER)
+    settings = target.coordinator.data.settings.get(number)
+    current = None if settings is None else settings.forwarding.get(mode)
+    if destination is None:
+        if to is not None:
+            raise invalid("destination_needed")
+        if enabled and current is not None and not current.has_destination:
+            raise invalid("no_forwarding_destination", number=number)
+        new = None if current is None else replace(current, enabled=enabled)
+    else:
+        await _async_check_destination(target, destination, to)
+        new = Forwarding(enabled=enabled, destination=destination, number=to)
+    expected = (
+        None
+        if settings is None or new is None
+        else replace(settings, forwarding={**settings.forwarding, mode: new})
+    )
+    body = forwarding_update(
+        target.version,
+        number,
+        mode,
+        enabled=enabled,
+        destination=destination,
+        target=to,
+    )
+    await target.async_send_raw(
+        lambda: target.coordinator.async_change_settings(number, expected, body)
+    )
+
+
+async def _async_check_destination(
+    target: Target, destination: ForwardDestination, to: str | None
+) -> None:
+    """Check the number a destination needs; outside numbers are for administrators."""
+    match destination:
+        case ForwardDestination.VOICEMAIL:
+            if to is not None:
+                raise invalid("number_not_needed")
+        case ForwardDestination.EXTENSION:
+            if to is None:
+                raise invalid("forward_number_needed")
+            if not target.is_extension(to):
+                raise invalid("not_an_extension", number=to)
+        case ForwardDestination.NUMBER:
+            if to is None:
+                raise invalid("forward_number_needed")
+            await target.async_require_admin(to)
+        case ForwardDestination.MOBILE:
+            # Without a number, the PBX forwards to the extension's own mobile.
+            await target.async_require_admin(to)
+
+
 type Handler = Callable[[Target], Awaitable[ServiceResponse | None]]
 
 HANDLERS: Final[dict[str, Handler]] = {
@@ -396,6 +429,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     SERVICE_ACCEPT_CALL: _answer_invite(accept=True),
     SERVICE_REFUSE_CALL: _answer_invite(accept=False),
     SERVICE_PLAY_PROMPT: _async_play_prompt,
+    SERVICE_SET_FORWARDING: _async_set_forwarding,
 }
 # Actions that answer with the new call's id.
 WITH_RESPONSE: Final = frozenset({SERVICE_DIAL, SERVICE_PLAY_PROMPT})

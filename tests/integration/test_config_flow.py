@@ -43,6 +43,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
+    CONF_TRUNK_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_USERNAME,
@@ -853,18 +854,20 @@ async def test_reconfigure_wrong_device(
         (
             {
                 CONF_HEARTBEAT_INTERVAL: 120.0,
+                CONF_TRUNK_INTERVAL: 600.0,
                 CONF_CALLBACK_HOST: "192.0.2.10",
                 CONF_CALLBACK_PORT: 8300.0,
             },
             {
                 CONF_HEARTBEAT_INTERVAL: 120,
+                CONF_TRUNK_INTERVAL: 600,
                 CONF_CALLBACK_HOST: "192.0.2.10",
                 CONF_CALLBACK_PORT: 8300,
             },
         ),
         (
             {CONF_HEARTBEAT_INTERVAL: 30.0, CONF_CALLBACK_HOST: ""},
-            {CONF_HEARTBEAT_INTERVAL: 30},
+            {CONF_HEARTBEAT_INTERVAL: 30, CONF_TRUNK_INTERVAL: 120},
         ),
     ],
     ids=["override", "empty-fields-dropped"],
@@ -886,6 +889,7 @@ async def test_options(
     assert result["step_id"] == "init"
     assert form_defaults(result) == {
         CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
+        CONF_TRUNK_INTERVAL: 120,
         CONF_DOOR_STATIONS: [],
     }
     assert suggested_values(result) == {

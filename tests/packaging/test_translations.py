@@ -13,7 +13,7 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import Platform
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import selector
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 from homeassistant.util import slugify
@@ -23,6 +23,7 @@ import pytest
 from custom_components.yeastar_s_series import (
     config_flow,
     coordinator,
+    errors as ERRORS,
     services as SERVICES,
 )
 
@@ -79,16 +80,23 @@ VARIABLE_KEYS = {
     ("coordinator.py", "failure.translation_key"): [
         failure.translation_key for failure in coordinator.FAILURES.values()
     ],
-    ("services.py", "ERRNO_KEYS.get(err.errno"): [
-        *SERVICES.ERRNO_KEYS.values(),
+    ("errors.py", "ERRNO_KEYS.get(err.errno"): [
+        *ERRORS.ERRNO_KEYS.values(),
         "request_refused",
     ],
-    # _invalid(key, ...): every literal key it is called with.
-    ("services.py", "key"): re.findall(
-        r'_invalid\(\s*"(\w+)"', Path(SERVICES.__file__).read_text()
-    ),
+    # errors.invalid(key, ...): every literal key a module that imports it calls it with.
+    ("errors.py", "key"): [
+        key
+        for module in INTEGRATION_DIR.glob("*.py")
+        if re.search(
+            r"from \.errors import .*\binvalid\b", source := module.read_text()
+        )
+        for key in re.findall(r'(?<![.\w])invalid\(\s*"(\w+)"', source)
+    ],
 }
 PLATFORMS = [p.value for p in Platform if (INTEGRATION_DIR / f"{p.value}.py").is_file()]
+# States a platform names itself: icons for them need no translation of ours.
+PLATFORM_STATES = {"switch": {"on", "off"}, "binary_sensor": {"on", "off"}}
 # hassfest icons.py wants `mdi:` and no HTML; this asks for a well-formed mdi name.
 RE_MDI_ICON = re.compile(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$")
 # hassfest icons.py icon_schema: the sections of a hub's icons.json (no entity_component).
@@ -180,7 +188,7 @@ def section_of(name: str, callee: Any) -> str | None:
         return ""
     if name == "async_create_issue":
         return "issues"
-    if callee is DeviceInfo:
+    if callee in (DeviceInfo, ChildDeviceInfo):
         return "device"
     return "exceptions" if issubclass(base, HomeAssistantError) else None
 
@@ -273,6 +281,9 @@ def check_icons(integration_dir: Path) -> list[str]:
     for path, _ in leaves(icons.get("entity", {}), "entity"):
         # entity.<platform>.<key>[.state_attributes.<attr>](.default|.state.<state>)
         parent, _, last = path.removesuffix(".default").rpartition(".")
+        platform = path.split(".")[1]
+        if parent.endswith(".state") and last in PLATFORM_STATES.get(platform, ()):
+            continue  # named by Home Assistant itself
         if not any(last in node for _, node in nodes(strings, parent)):
             problems.append(f"icons.json {path}: no such translation in strings.json")
     return problems

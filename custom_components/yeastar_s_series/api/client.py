@@ -41,7 +41,9 @@ from .models import (
 )
 from .names import Contact
 from .reports import Party, parse_members
+from .settings import ExtensionSettings, query_all
 from .tls import aiohttp_ssl
+from .trunks import Trunk
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class YeastarClient:
         self._token: str | None = None
         # What the last login said; HTTP until then (and always before v2.0.0).
         self.report_method = ReportMethod.HTTP
+        self.logins = 0  # sessions opened: a caller sees that a request logged in
         self._target: ReportTarget | None = None
         self._refused: YeastarInvalidAuthError | None = None
 
@@ -171,6 +174,7 @@ class YeastarClient:
         if not isinstance(token, str) or not token:
             raise YeastarResponseError("The PBX accepted the login but sent no token")
         self._token = token
+        self.logins += 1
         self.report_method = ReportMethod.from_login(answer)
 
     async def keep_alive(self, target: ReportTarget) -> None:
@@ -248,6 +252,31 @@ class YeastarClient:
                 "The PBX described its calls in an unknown way"
             ) from err
         return calls
+
+    async def extension_settings(self) -> dict[str, ExtensionSettings]:
+        """Return every extension's do-not-disturb and forwarding (nothing else is kept)."""
+        answer = await self._call("extension/query", query_all(self.api_version))
+        items = answer.get("extinfos")
+        if not isinstance(items, list):
+            raise YeastarResponseError(
+                "The PBX sent extension settings that are no list"
+            )
+        found = (ExtensionSettings.from_api(item) for item in items)
+        return {item.number: item for item in found if item is not None}
+
+    async def update_extension(self, body: Mapping[str, str]) -> None:
+        """Change an extension's settings (`settings` builds the body)."""
+        await self._call("extension/update", body)
+
+    async def trunks(self) -> list[Trunk]:
+        """Return the PBX's trunks with their current state."""
+        endpoint = (
+            "trunk/list" if self.api_version is ApiVersion.V2_0_0 else "trunklist/query"
+        )
+        items = (await self._call(endpoint, {})).get("trunklist")
+        if not isinstance(items, list):
+            raise YeastarResponseError("The PBX sent a trunk list without trunks")
+        return [trunk for item in items if (trunk := Trunk.from_api(item)) is not None]
 
     async def send(self, request: ApiRequest) -> dict[str, Any]:
         """Send one request built by `call_control` (or another); return the answer."""

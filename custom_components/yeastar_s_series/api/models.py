@@ -94,17 +94,17 @@ class DeviceInfo:
     def from_api(cls, data: dict[str, Any]) -> DeviceInfo:
         """Build from the `deviceinfo` object; the serial is the one field we cannot do without."""
         info = data.get("deviceinfo")
-        if not isinstance(info, dict) or not _text(info.get("sn")):
+        if not isinstance(info, dict) or not text(info.get("sn")):
             raise YeastarResponseError(
                 "The PBX sent device information without a serial number"
             )
         return cls(
-            model=_text(info.get("devicename")) or "S-Series",
+            model=text(info.get("devicename")) or "S-Series",
             serial=str(info["sn"]),
-            firmware_version=_text(info.get("firmwarever")),
-            hardware_version=_text(info.get("hardwarever")),
-            uptime=_text(info.get("uptime")),
-            extension_status=_text(info.get("extensionstatus")),
+            firmware_version=text(info.get("firmwarever")),
+            hardware_version=text(info.get("hardwarever")),
+            uptime=text(info.get("uptime")),
+            extension_status=text(info.get("extensionstatus")),
         )
 
 
@@ -154,19 +154,21 @@ class Extension:
         """Build from a list item (v1 `extnumber`, v2 `number`); None when it has no number."""
         if not isinstance(item, dict):
             return None
-        number = _text(item.get("number")) or _text(item.get("extnumber"))
+        number = text(item.get("number")) or text(item.get("extnumber"))
         if number is None:
             return None
         return cls(
             number=number,
-            name=_text(item.get("username")),
+            name=text(item.get("username")),
             status=ExtensionStatus.parse(item.get("status")),
-            type=_text(item.get("type")),
+            type=text(item.get("type")),
         )
 
 
-def _text(value: object) -> str | None:
-    """Return a non-empty string or number field as str, anything else as None."""
-    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+def text(value: object) -> str | None:
+    """Return a non-empty string or number field as text, anything else as None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None

@@ -10,7 +10,8 @@ longer one.
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 import re
-from typing import Any
+
+from .models import text
 
 type NameLookup = Callable[[str | None], str | None]
 
@@ -70,11 +71,11 @@ class Contact:
             part
             for key in ("firstname", "lastname")
             if isinstance(part := item.get(key), str) and part.strip()
-        ).strip() or _text(item.get("company"))
+        ).strip() or text(item.get("company"))
         numbers = tuple(
             number
             for key in CONTACT_NUMBER_FIELDS
-            if (number := _text(item.get(key))) is not None and digits(number)
+            if (number := text(item.get(key))) is not None and digits(number)
         )
         if not name or not numbers:
             return None
@@ -118,12 +119,3 @@ class NameBook:
             ),
             None,
         )
-
-
-def _text(value: Any) -> str | None:
-    """Return a non-empty string or number as text."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
