@@ -62,6 +62,7 @@ class YeastarHangUpButton(YeastarExtensionEntity, ButtonEntity):
     def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
         """Describe the button of one extension."""
         super().__init__(coordinator, number, "hang_up")
+        self._shown_available: bool | None = None
 
     @property
     @override
@@ -89,8 +90,10 @@ class YeastarHangUpButton(YeastarExtensionEntity, ButtonEntity):
 
     @callback
     def _async_changed(self, *_: object) -> None:
-        """Show whether the button can be pressed."""
-        self.async_write_ha_state()
+        """Show whether the button can be pressed, when that changed."""
+        if self.available != self._shown_available:
+            self._shown_available = self.available
+            self.async_write_ha_state()
 
     @override
     async def async_press(self) -> None:

@@ -47,6 +47,8 @@ from .receiver import ReportReceiver
 PARALLEL_UPDATES = 0
 # Seconds between two state writes of the report counters.
 REPORT_SENSOR_COOLDOWN = 5
+# Seconds between two state writes of the Active calls sensor.
+ACTIVE_CALLS_COOLDOWN = 1
 # Calls the Active calls sensor lists (its attributes stay small).
 MAX_LISTED_CALLS = 10
 # The call state sensor's attributes: the current call.
@@ -295,27 +297,21 @@ class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
     def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
         """Describe the sensor of one extension."""
         super().__init__(coordinator, number, "call_state")
+        self._attr_native_value, self._attr_extra_state_attributes = self._current()
 
-    @property
-    @override
-    def native_value(self) -> str:
-        """Return the extension's call state."""
-        if self.coordinator.calls.calls_of(self.number):
-            return self.coordinator.calls.state_of(self.number).value
+    def _current(self) -> tuple[str, dict[str, Any]]:
+        """Return the extension's call state, and its current call's attributes."""
+        calls = self.coordinator.calls
+        if current := calls.calls_of(self.number):
+            event = calls.view(current[-1], self.number).as_dict()
+            return calls.state_of(self.number).value, {
+                key: event[key] for key in CALL_ATTRIBUTES
+            }
+        state = CallState.IDLE
         extension = self.coordinator.data.extensions.get(self.number)
-        if extension is None or extension.status is None:
-            return CallState.IDLE.value
-        return STATUS_CALL_STATES.get(extension.status, CallState.IDLE).value
-
-    @property
-    @override
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """The current call: its id, its direction and the other party."""
-        calls = self.coordinator.calls.calls_of(self.number)
-        if not calls:
-            return dict.fromkeys(CALL_ATTRIBUTES)
-        event = self.coordinator.calls.view(calls[-1], self.number)
-        return {key: event.as_dict()[key] for key in CALL_ATTRIBUTES}
+        if extension is not None and extension.status is not None:
+            state = STATUS_CALL_STATES.get(extension.status, CallState.IDLE)
+        return state.value, dict.fromkeys(CALL_ATTRIBUTES)
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -331,9 +327,19 @@ class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
             )
 
     @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Follow the extension list too (a status read without a report)."""
+        self._attr_native_value, self._attr_extra_state_attributes = self._current()
+        super()._handle_coordinator_update()
+
+    @callback
     def _async_update(self, *_: object) -> None:
-        """Write the state, once per change."""
-        self.async_write_ha_state()
+        """Write the state when it or the current call changed."""
+        current = self._current()
+        if current != (self._attr_native_value, self._attr_extra_state_attributes):
+            self._attr_native_value, self._attr_extra_state_attributes = current
+            self.async_write_ha_state()
 
 
 class YeastarMissedCallsSensor(YeastarExtensionEntity, RestoreSensor):
@@ -420,21 +426,29 @@ class YeastarActiveCallsSensor(YeastarEntity, SensorEntity):
 
     def _calls(self) -> list[Call]:
         """Return the live calls someone is still in."""
-        return [
-            call
-            for call in self.coordinator.calls.live_calls
-            if any(leg.state is not CallState.IDLE for leg in call.legs.values())
-        ]
+        return self.coordinator.calls.active_calls
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Update when the PBX's calls change."""
+        """Update when the PBX's calls change, at most once per cooldown.
+
+        The first change of a quiet spell shows at once; a burst of calls (a ring
+        group, a busy hour) shows its last count when the cooldown ends.
+        """
         await super().async_added_to_hass()
+        writer = Debouncer(
+            self.hass,
+            LOGGER,
+            cooldown=ACTIVE_CALLS_COOLDOWN,
+            immediate=True,
+            function=self.async_write_ha_state,
+        )
+        self.async_on_remove(writer.async_shutdown)
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
                 signal_calls(self.coordinator.config_entry.entry_id),
-                self.async_write_ha_state,
+                writer.async_schedule_call,
             )
         )
 

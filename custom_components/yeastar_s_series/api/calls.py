@@ -15,7 +15,7 @@ another member of a ring group is missed by nobody); the call record decides
 where the flow did not show it (`NO ANSWER`, `NO ANSWERED`, `BUSY`).
 """
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +31,7 @@ from .reports import Party, Report
 MAX_CALLS = 256
 # Ended calls kept this long, for their call record (it follows the last BYE).
 ENDED_KEPT = 600.0
+SWEEP_INTERVAL = 60.0
 # NewCdr statuses of a call nobody answered ("NO ANSWERED" is v2's spelling).
 UNANSWERED_RECORDS = frozenset({"NO ANSWER", "NO ANSWERED", "BUSY"})
 # "6200(4002)": ring group or queue 6200, answered by extension 4002.
@@ -193,11 +194,24 @@ class CallTracker:
         self._names = names
         self._extensions = extensions
         self._calls: OrderedDict[str, Call] = OrderedDict()
+        # What entities ask with every report, kept up to date call by call:
+        # the calls someone is in, and each extension's, oldest first.
+        self._active: dict[str, Call] = {}
+        self._of: dict[str, dict[str, Call]] = {}
+        # How many of each extension's calls are in each state, and each leg's.
+        self._states: dict[str, Counter[CallState]] = {}
+        self._leg_states: dict[tuple[str, str], CallState] = {}
+        self._swept = -SWEEP_INTERVAL  # when ended calls were last dropped
 
     @property
     def live_calls(self) -> list[Call]:
         """The calls in progress, oldest first."""
         return [call for call in self._calls.values() if call.ended is None]
+
+    @property
+    def active_calls(self) -> list[Call]:
+        """The calls in progress someone is still in, oldest first."""
+        return list(self._active.values())
 
     def call(self, callid: str) -> Call | None:
         """Return a live call by id."""
@@ -206,21 +220,14 @@ class CallTracker:
 
     def calls_of(self, extension: str) -> list[Call]:
         """Return the live calls an extension is in (not hung up), oldest first."""
-        return [
-            call
-            for call in self.live_calls
-            if (leg := call.legs.get(f"ext:{extension}")) is not None
-            and leg.state is not CallState.IDLE
-        ]
+        return list(self._of.get(extension, {}).values())
 
     def state_of(self, extension: str) -> CallState:
         """Return the extension's state across its calls (talking wins over ringing)."""
-        states = {
-            call.legs[f"ext:{extension}"].state for call in self.calls_of(extension)
-        }
-        return next(
-            (state for state in _STATE_PRIORITY if state in states), CallState.IDLE
-        )
+        counts = self._states.get(extension)
+        if not counts:
+            return CallState.IDLE
+        return next(state for state in _STATE_PRIORITY if counts[state])
 
     def view(self, call: Call, extension: str) -> CallEvent:
         """Describe a live call as one extension sees it (its state, not an event)."""
@@ -245,13 +252,14 @@ class CallTracker:
                 return []  # nothing to follow, or the second BYE of a call over
             call = self._calls[callid] = Call(callid)
             while len(self._calls) > MAX_CALLS:
-                self._calls.popitem(last=False)
+                self._unindex(self._calls.popitem(last=False)[1])
         self._calls.move_to_end(callid)
         events = self._apply(call, report)
         if report.name == "CallFailed" or (
             call.legs and all(leg.state is CallState.IDLE for leg in call.legs.values())
         ):
             events += self._end(call)
+        self._index(call)
         return events
 
     def reconcile(self, observed: Mapping[str, Iterable[Party]]) -> list[CallEvent]:
@@ -270,6 +278,7 @@ class CallTracker:
                 leg.state = _MEMBER_STATES.get(party.status or "", leg.state)
                 if leg.kind == "ext" and leg.state is CallState.TALKING:
                     call.answered = True
+            self._index(call)
         return events
 
     def lose(self, callids: Iterable[str]) -> list[CallEvent]:
@@ -283,6 +292,7 @@ class CallTracker:
                     leg.state = CallState.IDLE
                     events.append(self._event(call, leg, CallEventType.HUNG_UP))
             events += self._end(call)
+            self._index(call)
         return events
 
     def _apply(self, call: Call, report: Report) -> list[CallEvent]:
@@ -409,7 +419,40 @@ class CallTracker:
             events += self._missed(call, rang)
         if call.ended is None:
             call.ended = time.monotonic()
+        self._index(call)
         return events
+
+    def _index(self, call: Call) -> None:
+        """Bring the lists of calls someone is in up to date with one call."""
+        live = call.ended is None
+        if live and any(leg.state is not CallState.IDLE for leg in call.legs.values()):
+            self._active.setdefault(call.callid, call)
+        else:
+            self._active.pop(call.callid, None)
+        for key, leg in call.legs.items():
+            if leg.kind != "ext":
+                continue
+            number = key.removeprefix("ext:")
+            state = leg.state if live and leg.state is not CallState.IDLE else None
+            if (old := self._leg_states.get((call.callid, number))) is state:
+                continue
+            counts = self._states.setdefault(number, Counter())
+            if old is not None:
+                counts[old] -= 1
+            if state is None:
+                del self._leg_states[call.callid, number]
+                del self._of[number][call.callid]
+                if not self._of[number]:
+                    del self._of[number], self._states[number]
+            else:
+                counts[state] += 1
+                self._leg_states[call.callid, number] = state
+                self._of.setdefault(number, {})[call.callid] = call
+
+    def _unindex(self, call: Call) -> None:
+        """Take a call the tracker drops out of the lists."""
+        call.ended = call.ended or time.monotonic()
+        self._index(call)
 
     def _legs_from_record(self, call: Call, fields: Mapping[str, Any]) -> None:
         """Rebuild the parties of a call seen only in its record."""
@@ -470,8 +513,14 @@ class CallTracker:
         return others[0].number if others else None
 
     def _forget_old(self) -> None:
-        """Drop calls over for long enough that no record of them will come."""
+        """Drop calls over for long enough that no record of them will come.
+
+        A look at every call, so not more than once a minute.
+        """
         now = time.monotonic()
+        if now - self._swept < SWEEP_INTERVAL:
+            return
+        self._swept = now
         for callid in [
             callid
             for callid, call in self._calls.items()
