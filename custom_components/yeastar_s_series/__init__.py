@@ -16,11 +16,13 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ApiVersion, YeastarClient
 from .api.names import NameBook
+from .call_history import STORAGE_VERSION, CallHistory, storage_key
 from .const import (
     CONF_API_VERSION,
     CONF_FINGERPRINT,
@@ -34,6 +36,7 @@ from .devices import extension_number, pbx_device_identifier, trunk_name
 from .receiver import ReportReceiver
 from .repairs import async_check_https
 from .services import async_setup_services
+from .sms_results import SmsResults
 from .webhook import async_register_webhook, async_unregister_webhook
 
 PLATFORMS = [
@@ -80,17 +83,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
         names.name,
     )
     coordinator = YeastarCoordinator(hass, entry, client, receiver, names)
-    entry.runtime_data = YeastarRuntimeData(coordinator=coordinator, receiver=receiver)
+    history = CallHistory(hass, entry.entry_id)
+    await history.async_load()
+    sms_results = SmsResults()
+    entry.runtime_data = YeastarRuntimeData(
+        coordinator=coordinator,
+        receiver=receiver,
+        history=history,
+        sms_results=sms_results,
+    )
     # Run last when the entry unloads, or when its setup fails after a login.
     entry.async_on_unload(coordinator.async_logout)
     entry.async_on_unload(coordinator.async_stop_event_link)
     # Before the first login, so that no report of the new session is lost.
     async_register_webhook(hass, entry)
-    entry.async_on_unload(
-        async_dispatcher_connect(
-            hass, signal_report(entry.entry_id), coordinator.async_handle_report
+    for handle_report in (
+        coordinator.async_handle_report,
+        history.async_handle_report,
+        sms_results.async_handle_report,
+    ):
+        entry.async_on_unload(
+            async_dispatcher_connect(hass, signal_report(entry.entry_id), handle_report)
         )
-    )
     await coordinator.async_config_entry_first_refresh()
 
     device = coordinator.data.device
@@ -128,6 +142,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
 async def async_unload_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> bool:
     """Remove the entities; the webhook and the token go with the entry's unload callbacks."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> None:
+    """Delete the call history kept for the entry."""
+    await Store[list[dict[str, Any]]](
+        hass, STORAGE_VERSION, storage_key(entry.entry_id)
+    ).async_remove()
 
 
 async def async_remove_config_entry_device(

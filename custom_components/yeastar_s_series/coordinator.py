@@ -46,6 +46,7 @@ from .api import (
 from .api.calls import CallEvent, CallTracker
 from .api.names import NameBook
 from .api.settings import ExtensionSettings
+from .call_history import CallHistory
 from .const import (
     CONF_AUTH_REFUSED,
     CONF_HEARTBEAT_INTERVAL,
@@ -77,6 +78,7 @@ from .report_target import (
     async_resolve_host,
 )
 from .settings_writer import SettingsWriter
+from .sms_results import SmsResults
 
 # What a ConfigChange report of each type asks to read again (others: everything).
 CHANGED_PARTS: Final = {
@@ -136,10 +138,12 @@ def failure_for(err: YeastarError) -> Failure:
 
 @dataclass(slots=True)
 class YeastarRuntimeData:
-    """What a loaded entry holds: the session and the report receiver."""
+    """What a loaded entry holds: the session, the report receiver, what reports keep."""
 
     coordinator: YeastarCoordinator
     receiver: ReportReceiver
+    history: CallHistory
+    sms_results: SmsResults
 
 
 type YeastarConfigEntry = ConfigEntry[YeastarRuntimeData]

@@ -27,7 +27,18 @@ ERRNO_KEYS: Final = {
     "10017": "configuration_failed",
     "10024": "no_outbound_permission",
     "10025": "applied_too_often",
+    "10026": "no_gsm_module",
+    "10027": "gsm_module_busy",
+    "10028": "sms_number_blank",
+    "10029": "sms_file_error",
+    "10030": "sms_message_blank",
     "10031": "number_not_allowed",
+    "20012": "download_expired",
+    "20014": "recording_gone",
+    "20015": "download_not_allowed",
+    "20019": "call_records_unavailable",
+    "20020": "call_records_unavailable",
+    "20021": "call_records_unavailable",
 }
 
 

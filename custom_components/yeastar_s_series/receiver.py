@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from hashlib import blake2b
 import logging
 import time
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -88,6 +88,10 @@ class Deduplicator:
         self._last.pop(stream, None)
 
 
+# Report fields that are secrets: the PIN code a caller dialled to be let out.
+SECRETS: Final = frozenset({"pincode"})
+
+
 def report_event_data(report: Report, names: NameLookup) -> dict[str, Any]:
     """Event data of a report: its own top-level fields plus normalized parties.
 
@@ -96,7 +100,7 @@ def report_event_data(report: Report, names: NameLookup) -> dict[str, Any]:
     show it.
     """
     return {
-        **report.fields,
+        **{key: value for key, value in report.fields.items() if key not in SECRETS},
         "event": report.name,
         "callid": report.call_id,
         "sn": report.serial,

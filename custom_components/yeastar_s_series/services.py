@@ -9,7 +9,8 @@ are for administrators (automations and scripts run them as usual).
 """
 
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
@@ -23,15 +24,19 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, service
+from homeassistant.util import dt as dt_util
 import probatio
 
 from .api import ApiVersion, YeastarError, YeastarRequestError, call_control
 from .api.call_control import ApiRequest
 from .api.calls import Call, Leg
+from .api.cdr import CallStatus
 from .api.settings import ForwardDestination, Forwarding, ForwardMode, forwarding_update
+from .api.sms import SmsProblem, message_problem
+from .call_history import MAX_RECORDS, HistoryQuery, describe
 from .const import DOMAIN, ConnectionState
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
-from .devices import extension_number
+from .devices import extension_number, trunk_name
 from .errors import invalid, refusal, unavailable
 
 SERVICE_DIAL: Final = "dial"
@@ -47,6 +52,8 @@ SERVICE_ACCEPT_CALL: Final = "accept_call"
 SERVICE_REFUSE_CALL: Final = "refuse_call"
 SERVICE_PLAY_PROMPT: Final = "play_prompt"
 SERVICE_SET_FORWARDING: Final = "set_forwarding"
+SERVICE_GET_CALL_HISTORY: Final = "get_call_history"
+SERVICE_SEND_SMS: Final = "send_sms"
 
 ATTR_CALLER: Final = "caller"
 ATTR_CALLEE: Final = "callee"
@@ -60,6 +67,22 @@ ATTR_VOLUME: Final = "volume"
 ATTR_MODE: Final = "mode"
 ATTR_ENABLED: Final = "enabled"
 ATTR_DESTINATION: Final = "destination"
+ATTR_DIRECTION: Final = "direction"
+ATTR_STATUS: Final = "status"
+ATTR_SINCE: Final = "since"
+ATTR_LIMIT: Final = "limit"
+ATTR_SOURCE: Final = "source"
+ATTR_TRUNK: Final = "trunk"
+ATTR_MESSAGE: Final = "message"
+ATTR_WAIT_FOR_RESULT: Final = "wait_for_result"
+ATTR_TIMEOUT: Final = "timeout"
+# Where get_call_history reads: the records kept here, or the PBX's download.
+SOURCE_KEPT: Final = "kept"
+SOURCE_PBX: Final = "pbx"
+# How far back the PBX's call records are read when `since` is not given.
+DEFAULT_PBX_HISTORY: Final = timedelta(days=7)
+# Trunk types that carry text messages.
+SMS_TRUNK_TYPES: Final = frozenset({"gsm", "3g", "4g", "lte", "wcdma", "cdma"})
 
 # The call is gone at the PBX: forget it.
 _CALL_GONE: Final = frozenset({"10005", "10007"})
@@ -128,6 +151,30 @@ SCHEMAS: Final[dict[str, Fields]] = {
         probatio.Optional(ATTR_DESTINATION): probatio.Coerce(ForwardDestination),
         probatio.Optional(ATTR_NUMBER): _forward_number,
     },
+    SERVICE_GET_CALL_HISTORY: {
+        **DEVICE,
+        probatio.Optional(ATTR_DIRECTION): probatio.In(
+            ["inbound", "outbound", "internal"]
+        ),
+        probatio.Optional(ATTR_STATUS): probatio.Coerce(CallStatus),
+        probatio.Optional(ATTR_SINCE): cv.datetime,
+        probatio.Optional(ATTR_LIMIT, default=50): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=MAX_RECORDS)
+        ),
+        probatio.Optional(ATTR_SOURCE, default=SOURCE_KEPT): probatio.In(
+            [SOURCE_KEPT, SOURCE_PBX]
+        ),
+    },
+    SERVICE_SEND_SMS: {
+        **DEVICE,
+        probatio.Optional(ATTR_TRUNK): cv.string,
+        probatio.Required(ATTR_NUMBER): _number,
+        probatio.Required(ATTR_MESSAGE): str,
+        probatio.Optional(ATTR_WAIT_FOR_RESULT, default=False): cv.boolean,
+        probatio.Optional(ATTR_TIMEOUT, default=60): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=1, max=600)
+        ),
+    },
 }
 
 
@@ -135,17 +182,24 @@ class Target:
     """What an action acts on: a PBX, and perhaps one of its extensions."""
 
     def __init__(self, hass: HomeAssistant, call: ServiceCall) -> None:
-        """Resolve the call's device to a loaded entry (an error when it is none)."""
+        """Resolve the call's device to a loaded entry (an error when it is none).
+
+        A trunk's device stands for the PBX in every action but send_sms.
+        """
         device, entry = service.async_get_device_and_config_entry(
-            hass, DOMAIN, call.data[ATTR_DEVICE_ID], include_child_devices=False
+            hass, DOMAIN, call.data[ATTR_DEVICE_ID]
         )
         self.hass = hass
         self.call = call
         self.entry: YeastarConfigEntry = entry
         self.coordinator: YeastarCoordinator = entry.runtime_data.coordinator
         self.extension = extension_number(device, self.coordinator.serial)
+        self.trunk = trunk_name(device, self.coordinator.serial)
+
+    def require_session(self) -> None:
+        """Refuse at once an action the PBX cannot take now."""
         if self.coordinator.connection_state is not ConnectionState.CONNECTED:
-            raise unavailable(entry)
+            raise unavailable(self.entry)
 
     @property
     def version(self) -> ApiVersion:
@@ -407,32 +461,119 @@ async def _async_check_destination(
             await target.async_require_admin(to)
 
 
+async def _async_get_call_history(target: Target) -> ServiceResponse:
+    """Return call records: the ones kept here, or the PBX's own download."""
+    data = target.call.data
+    since: datetime | None = data.get(ATTR_SINCE)
+    if since is not None:
+        since = dt_util.as_local(since)
+    query = HistoryQuery(
+        extension=target.extension,
+        direction=data.get(ATTR_DIRECTION),
+        status=data.get(ATTR_STATUS),
+        since=since,
+        limit=data[ATTR_LIMIT],
+    )
+    if data[ATTR_SOURCE] == SOURCE_KEPT:
+        records = target.entry.runtime_data.history.records
+    else:
+        target.require_session()
+        start = since or dt_util.now() - DEFAULT_PBX_HISTORY
+        records = await target.async_send_raw(
+            lambda: target.coordinator.client.call_records(
+                target.extension or "all",
+                # The PBX's wall clock, taken to be Home Assistant's.
+                start.replace(tzinfo=None),
+                dt_util.now().replace(tzinfo=None),
+            )
+        )
+    names = target.coordinator.names.name
+    return {"records": [describe(record, names) for record in query.select(records)]}
+
+
+async def _async_send_sms(target: Target) -> ServiceResponse:
+    """Send a text message through a GSM trunk; perhaps wait for its result."""
+    data = target.call.data
+    message: str = data[ATTR_MESSAGE]
+    match message_problem(message):
+        case SmsProblem.BLANK:
+            raise invalid("sms_blank")
+        case SmsProblem.TOO_LONG:
+            raise invalid("sms_too_long")
+        case SmsProblem.EMOJI:
+            raise invalid("sms_emoji")
+    trunk = _sms_trunk(target)
+    smsid = await target.async_send_raw(
+        lambda: target.coordinator.client.send_sms(trunk, data[ATTR_NUMBER], message)
+    )
+    if not data[ATTR_WAIT_FOR_RESULT]:
+        return {"smsid": smsid, "status": None}
+    result = await target.entry.runtime_data.sms_results.async_wait(
+        smsid, data[ATTR_TIMEOUT]
+    )
+    return {"smsid": smsid, "status": "pending" if result is None else result.value}
+
+
+def _sms_trunk(target: Target) -> str:
+    """Return the GSM trunk to send through: the targeted one, the named one, the only one."""
+    named = target.trunk or target.call.data.get(ATTR_TRUNK)
+    trunks = target.coordinator.data.trunks
+    if named is not None:
+        if named not in trunks:
+            raise invalid("no_such_trunk", trunk=named)
+        return named
+    mobile = [
+        trunk.name
+        for trunk in trunks.values()
+        if (trunk.type or "").lower() in SMS_TRUNK_TYPES
+    ]
+    if len(mobile) != 1:
+        raise invalid("trunk_needed")
+    return mobile[0]
+
+
 type Handler = Callable[[Target], Awaitable[ServiceResponse | None]]
 
-HANDLERS: Final[dict[str, Handler]] = {
-    SERVICE_HANG_UP: _async_hang_up,
-    SERVICE_TRANSFER: _async_transfer,
-    SERVICE_COMPLETE_TRANSFER: _finish_transfer(complete=True),
-    SERVICE_CANCEL_TRANSFER: _finish_transfer(complete=False),
-    SERVICE_HOLD: _on_leg(
-        lambda version, leg: call_control.hold(version, leg, on=True)
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """How an action is registered and run."""
+
+    handler: Handler
+    response: SupportsResponse = SupportsResponse.NONE
+    # Actions that always cost money: administrators only, like core's admin services.
+    admin: bool = False
+    # Actions the PBX must take: refused at once while it is not connected.
+    session: bool = True
+
+
+ACTIONS: Final[dict[str, Action]] = {
+    SERVICE_DIAL: Action(_async_dial, SupportsResponse.OPTIONAL, admin=True),
+    SERVICE_HANG_UP: Action(_async_hang_up),
+    SERVICE_TRANSFER: Action(_async_transfer),
+    SERVICE_COMPLETE_TRANSFER: Action(_finish_transfer(complete=True)),
+    SERVICE_CANCEL_TRANSFER: Action(_finish_transfer(complete=False)),
+    SERVICE_HOLD: Action(
+        _on_leg(lambda version, leg: call_control.hold(version, leg, on=True))
     ),
-    SERVICE_RESUME: _on_leg(
-        lambda version, leg: call_control.hold(version, leg, on=False)
+    SERVICE_RESUME: Action(
+        _on_leg(lambda version, leg: call_control.hold(version, leg, on=False))
     ),
-    SERVICE_MUTE: _on_leg(
-        lambda version, leg: call_control.mute(version, leg, on=True)
+    SERVICE_MUTE: Action(
+        _on_leg(lambda version, leg: call_control.mute(version, leg, on=True))
     ),
-    SERVICE_UNMUTE: _on_leg(
-        lambda version, leg: call_control.mute(version, leg, on=False)
+    SERVICE_UNMUTE: Action(
+        _on_leg(lambda version, leg: call_control.mute(version, leg, on=False))
     ),
-    SERVICE_ACCEPT_CALL: _answer_invite(accept=True),
-    SERVICE_REFUSE_CALL: _answer_invite(accept=False),
-    SERVICE_PLAY_PROMPT: _async_play_prompt,
-    SERVICE_SET_FORWARDING: _async_set_forwarding,
+    SERVICE_ACCEPT_CALL: Action(_answer_invite(accept=True)),
+    SERVICE_REFUSE_CALL: Action(_answer_invite(accept=False)),
+    SERVICE_PLAY_PROMPT: Action(_async_play_prompt, SupportsResponse.OPTIONAL),
+    SERVICE_SET_FORWARDING: Action(_async_set_forwarding),
+    SERVICE_GET_CALL_HISTORY: Action(
+        _async_get_call_history, SupportsResponse.ONLY, session=False
+    ),
+    SERVICE_SEND_SMS: Action(_async_send_sms, SupportsResponse.OPTIONAL, admin=True),
 }
-# Actions that answer with the new call's id.
-WITH_RESPONSE: Final = frozenset({SERVICE_DIAL, SERVICE_PLAY_PROMPT})
 
 
 @callback
@@ -440,30 +581,24 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions (once, for every PBX)."""
 
     def _handler(
-        handler: Handler,
+        action: Action,
     ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
         async def _async_handle(call: ServiceCall) -> ServiceResponse:
-            response = await handler(Target(hass, call))
+            target = Target(hass, call)
+            if action.session:
+                target.require_session()
+            response = await action.handler(target)
             return response if call.return_response else None
 
         return _async_handle
 
-    # dial always places a call: administrators only, like core's admin services.
-    service.async_register_admin_service(
-        hass,
-        DOMAIN,
-        SERVICE_DIAL,
-        _handler(_async_dial),
-        probatio.Schema(SCHEMAS[SERVICE_DIAL]),
-        SupportsResponse.OPTIONAL,
-    )
-    for name, handler in HANDLERS.items():
-        hass.services.async_register(
-            DOMAIN,
-            name,
-            _handler(handler),
-            probatio.Schema(SCHEMAS[name]),
-            SupportsResponse.OPTIONAL
-            if name in WITH_RESPONSE
-            else SupportsResponse.NONE,
-        )
+    for name, action in ACTIONS.items():
+        schema = probatio.Schema(SCHEMAS[name])
+        if action.admin:
+            service.async_register_admin_service(
+                hass, DOMAIN, name, _handler(action), schema, action.response
+            )
+        else:
+            hass.services.async_register(
+                DOMAIN, name, _handler(action), schema, action.response
+            )

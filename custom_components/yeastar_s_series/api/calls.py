@@ -19,10 +19,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-import re
 import time
 from typing import Any
 
+from .cdr import CallRecord, CallStatus
 from .models import ReportFormat
 from .names import NameLookup
 from .reports import Party, Report
@@ -32,10 +32,8 @@ MAX_CALLS = 256
 # Ended calls kept this long, for their call record (it follows the last BYE).
 ENDED_KEPT = 600.0
 SWEEP_INTERVAL = 60.0
-# NewCdr statuses of a call nobody answered ("NO ANSWERED" is v2's spelling).
-UNANSWERED_RECORDS = frozenset({"NO ANSWER", "NO ANSWERED", "BUSY"})
-# "6200(4002)": ring group or queue 6200, answered by extension 4002.
-_ANSWERED_BY = re.compile(r"^\s*(?P<called>[^()\s]+)\s*\((?P<by>[^()\s]+)\)\s*$")
+# Call records of a call nobody answered.
+UNANSWERED = frozenset({CallStatus.MISSED, CallStatus.BUSY})
 
 
 class CallState(StrEnum):
@@ -408,14 +406,15 @@ class CallTracker:
             if leg.state is not CallState.IDLE:  # its BYE never came
                 leg.state = CallState.IDLE
                 events.append(self._event(call, leg, CallEventType.HUNG_UP))
-        status = str(fields.get("status", "")).strip().upper()
+        record = CallRecord.from_fields(fields)
         if not call.legs:  # nothing of the call was reported: the record tells it
-            self._legs_from_record(call, fields)
-        if status in UNANSWERED_RECORDS:
+            self._legs_from_record(call, record)
+        if record.status in UNANSWERED:
             call.answered = False
-            called = str(fields.get("callto", "")).strip()
             known = set(self._extensions())
-            rang = call.rang or ([called] if called in known else [])
+            rang = call.rang or (
+                [record.called] if record.called in known and record.called else []
+            )
             events += self._missed(call, rang)
         if call.ended is None:
             call.ended = time.monotonic()
@@ -454,20 +453,16 @@ class CallTracker:
         call.ended = call.ended or time.monotonic()
         self._index(call)
 
-    def _legs_from_record(self, call: Call, fields: Mapping[str, Any]) -> None:
+    def _legs_from_record(self, call: Call, record: CallRecord) -> None:
         """Rebuild the parties of a call seen only in its record."""
         known = set(self._extensions())
-        caller = str(fields.get("callfrom", "")).strip()
-        called = str(fields.get("callto", "")).strip()
-        if match := _ANSWERED_BY.match(called):
-            called = match["by"]
-        kind = str(fields.get("type", "")).strip().lower()
-        for number, side in ((caller, "inbound"), (called, "outbound")):
+        called = record.answered_by or record.called
+        for number, side in ((record.caller, "inbound"), (called, "outbound")):
             if not number:
                 continue
             if number in known:
                 call.legs[f"ext:{number}"] = Leg(kind="ext", number=number)
-            elif kind in ("inbound", "outbound") and side == kind:
+            elif record.direction == side:
                 call.legs[side] = Leg(kind=side, number=number)
 
     def _event(

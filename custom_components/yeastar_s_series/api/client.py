@@ -6,7 +6,9 @@ password, and keeps the token out of every message and repr.
 """
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+import contextlib
+from datetime import datetime
 import hashlib
 import json
 import logging
@@ -16,6 +18,8 @@ from typing import Any, override
 import aiohttp
 
 from .call_control import ApiRequest
+from .cdr import CallRecord, download_body, parse_csv
+from .download import CHUNK_SIZE, Download, is_api_answer
 from .exceptions import (
     ReportParseError,
     YeastarApiUnavailableError,
@@ -30,6 +34,7 @@ from .exceptions import (
     YeastarTimeoutError,
     YeastarTlsError,
     YeastarTokenError,
+    YeastarUnsupportedError,
 )
 from .models import (
     DETECTION_ORDER,
@@ -42,6 +47,7 @@ from .models import (
 from .names import Contact
 from .reports import Party, parse_members
 from .settings import ExtensionSettings, query_all
+from .sms import send_body
 from .tls import aiohttp_ssl
 from .trunks import Trunk
 
@@ -56,6 +62,8 @@ ERRNO_INVALID_AUTH = "20003"
 ERRNOS_TOKEN = frozenset({"20004", "20005", "20006"})
 ERRNO_API_NOT_RUNNING = "30003"
 ERRNO_UNSUPPORTED_REQUEST = "10003"
+# A year of a busy PBX's call records is a few megabytes.
+MAX_CALL_RECORDS_SIZE = 32 * 1024 * 1024
 
 
 def hash_password(password: str) -> str:
@@ -310,7 +318,7 @@ class YeastarClient:
                 raise YeastarTokenError("20005", "Not logged in to the PBX")
             params["token"] = self._token
         url = f"{self.base_url}/api/{self.api_version.value}/{endpoint}"
-        try:
+        with _library_errors():
             async with (
                 asyncio.timeout(self.request_timeout),
                 self._session.post(
@@ -319,25 +327,67 @@ class YeastarClient:
             ):
                 status = response.status
                 text = await response.text(errors="replace")
-        except TimeoutError:
-            raise YeastarTimeoutError("The PBX did not answer in time") from None
-        except aiohttp.ServerFingerprintMismatch:
-            raise YeastarCertificateChangedError(
-                "The PBX showed a certificate other than the trusted one"
-            ) from None
-        except aiohttp.ClientSSLError, ssl.SSLError:
-            raise YeastarTlsError(
-                "The PBX's certificate could not be verified"
-            ) from None
-        except aiohttp.ClientConnectorError as err:
-            if isinstance(err.os_error, ConnectionRefusedError):
-                raise YeastarConnectionRefusedError(
-                    "The PBX refused the connection"
-                ) from None
-            raise YeastarConnectionError("Could not connect to the PBX") from None
-        except aiohttp.ClientError, OSError:
-            raise YeastarConnectionError("The connection to the PBX failed") from None
         return self._decode(endpoint, status, text)
+
+    @contextlib.asynccontextmanager
+    async def _download(
+        self, endpoint: str, params: Mapping[str, str]
+    ) -> AsyncIterator[Download]:
+        """GET a file the PBX serves for a random string; a refusal raises its error."""
+        if self._token is None:
+            raise YeastarTokenError("20005", "Not logged in to the PBX")
+        url = f"{self.base_url}/api/{self.api_version.value}/{endpoint}"
+        query = {**params, "token": self._token}
+        with _library_errors():
+            async with asyncio.timeout(self.request_timeout):
+                response = await self._session.get(
+                    url,
+                    params=query,
+                    ssl=self._ssl,
+                    timeout=aiohttp.ClientTimeout(sock_read=self.request_timeout),
+                )
+        try:
+            with _library_errors():
+                first = await response.content.read(CHUNK_SIZE)
+            if response.status != 200 or is_api_answer(first):
+                self._decode(endpoint, response.status, first.decode(errors="replace"))
+                raise YeastarResponseError(f"The PBX answered {endpoint} with no file")
+            yield Download(
+                content_type=response.content_type,
+                size=response.content_length,
+                chunks=_chunks(first, response),
+            )
+        finally:
+            response.release()
+
+    async def call_records(
+        self, numbers: str, start: datetime, end: datetime
+    ) -> list[CallRecord]:
+        """Download the call records of extensions ("1000,1001" or "all") in a span."""
+        if self.api_version is ApiVersion.V1_0_0:
+            raise YeastarUnsupportedError("API v1.0.0 has no call record download")
+        key = "number" if self.api_version is ApiVersion.V2_0_0 else "extid"
+        body = download_body(key, numbers, start, end)
+        random = _random(await self._call("cdr/get_random", body))
+        async with self._download("cdr/download", {**body, "random": random}) as file:
+            content = await file.read(MAX_CALL_RECORDS_SIZE)
+        return parse_csv(content.decode("utf-8", errors="replace"))
+
+    @contextlib.asynccontextmanager
+    async def recording(self, name: str) -> AsyncIterator[Download]:
+        """Open a call recording by the file name its call record gives."""
+        random = _random(await self._call("recording/get_random", {"recording": name}))
+        async with self._download(
+            "recording/download", {"recording": name, "random": random}
+        ) as file:
+            yield file
+
+    async def send_sms(self, trunk: str, number: str, message: str) -> str:
+        """Hand a text message to a GSM trunk; return its `smsid` (the result follows)."""
+        answer = await self._call("sms/send", send_body(trunk, number, message))
+        if not isinstance(smsid := answer.get("smsid"), str) or not smsid:
+            raise YeastarResponseError("The PBX accepted the message but sent no smsid")
+        return smsid
 
     @staticmethod
     def _decode(endpoint: str, status: int, text: str) -> dict[str, Any]:
@@ -359,6 +409,53 @@ class YeastarClient:
         errno = str(answer.get("errno", "")).strip()
         _LOGGER.debug("The PBX refused %s with errno %s", endpoint, errno or "(none)")
         raise error_for(errno)
+
+
+@contextlib.contextmanager
+def _library_errors() -> Iterator[None]:
+    """Replace every library error by ours (`from None`).
+
+    Their texts can hold the URL, and the URL holds the token.
+    """
+    try:
+        yield
+    except TimeoutError:
+        raise YeastarTimeoutError("The PBX did not answer in time") from None
+    except aiohttp.ServerFingerprintMismatch:
+        raise YeastarCertificateChangedError(
+            "The PBX showed a certificate other than the trusted one"
+        ) from None
+    except aiohttp.ClientSSLError, ssl.SSLError:
+        raise YeastarTlsError("The PBX's certificate could not be verified") from None
+    except aiohttp.ClientConnectorError as err:
+        if isinstance(err.os_error, ConnectionRefusedError):
+            raise YeastarConnectionRefusedError(
+                "The PBX refused the connection"
+            ) from None
+        raise YeastarConnectionError("Could not connect to the PBX") from None
+    except aiohttp.ClientError, OSError:
+        raise YeastarConnectionError("The connection to the PBX failed") from None
+
+
+async def _chunks(
+    first: bytes, response: aiohttp.ClientResponse
+) -> AsyncIterator[bytes]:
+    """Yield a download's bytes: those already read, then the rest as they come."""
+    if first:
+        yield first
+    while True:
+        with _library_errors():
+            chunk = await response.content.read(CHUNK_SIZE)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _random(answer: Mapping[str, Any]) -> str:
+    """Return the random string of a `…/get_random` answer."""
+    if not isinstance(random := answer.get("random"), str) or not random:
+        raise YeastarResponseError("The PBX sent no random string for the download")
+    return random
 
 
 def error_for(errno: str) -> YeastarError:
