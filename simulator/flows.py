@@ -188,10 +188,10 @@ class Flow:
         """Let one leg leave a call that goes on."""
         self._step("BYE", [_status(leg, "BYE")])
 
-    def hang_up(self, first: Member, *, status: str | None = None) -> None:
+    def hang_up(self, first: Member) -> None:
         """End the call: every leg leaves, ``first`` first; then the call record."""
         live = self._live()
-        record = self.record(status)
+        record = self.record()
         legs = sorted(live.legs, key=lambda m: m.key != first.key)
         self._step("BYE", [_status(m, "BYE") for m in legs])
         self.emit(record)
@@ -230,8 +230,8 @@ class Flow:
             )
         )
 
-    def record(self, status: str | None = None) -> NewCdr:
-        """Write the call's record as it stands (``status``: BUSY, VOICEMAIL...)."""
+    def record(self) -> NewCdr:
+        """Write the call's record as it stands: answered, or not."""
         live = self._live()
         now = self.now()
         caller = live.caller
@@ -255,7 +255,7 @@ class Flow:
             talkduraction=str(int(now - live.answered))
             if live.answered is not None
             else "0",
-            status=status or ("ANSWERED" if answerer is not None else "NO ANSWER"),
+            status="ANSWERED" if answerer is not None else "NO ANSWER",
             type=live.kind,
             srctrunkname=inbound.trunkname if inbound is not None else "",
             dsttrunkname=outbound.trunkname if outbound is not None else "",
