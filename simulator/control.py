@@ -84,7 +84,11 @@ class ControlAPI:
                 "trunks": [asdict(trunk) for trunk in pbx.trunks.values()],
                 "contacts": [contact.as_item() for contact in pbx.contacts],
                 "calls": [
-                    {"callid": call.callid, "members": [m.v2() for m in call.legs]}
+                    {
+                        "callid": call.callid,
+                        "members": [m.v2() for m in call.legs],
+                        "muted": sorted(call.muted),
+                    }
                     for call in pbx.calls
                 ],
                 "settings": _settings(pbx),

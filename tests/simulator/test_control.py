@@ -118,12 +118,17 @@ async def test_calls_and_settings(
 ) -> None:
     """Phones, trunks, contacts, settings and errno faults through the control API."""
     await _control(http, pbx, "play/missed_call", {"stay": "ringing"})
+    await _control(http, pbx, "phone", {"number": "1001", "action": "pick_up"})
+    [ringing] = pbx.calls
+    leg = ringing.ext_leg("1001")
+    assert leg is not None
+    ringing.muted.add(leg.channelid)
     [live] = (await _control(http, pbx, "state"))["calls"]
     assert [next(iter(m.values()))["memberstatus"] for m in live["members"]] == [
-        "RING",
-        "RING",
+        "ANSWERED",
+        "ANSWER",
     ]
-    await _control(http, pbx, "phone", {"number": "1001", "action": "pick_up"})
+    assert live["muted"] == [leg.channelid]
     await _control(http, pbx, "phone", {"number": "1001", "action": "hang_up"})
     await _control(http, pbx, "trunk", {"name": "SIP-142", "status": "Failure"})
     contact = await _control(http, pbx, "contact", {"company": "Acme", "mobile": 139})
