@@ -8,7 +8,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator import Scenario, SimClock, SimulatedPBX
+from custom_components.yeastar_s_series.api import ApiVersion, call_control
+from custom_components.yeastar_s_series.api.call_control import ApiRequest
+from custom_components.yeastar_s_series.api.calls import Leg
+from simulator import ExtMember, Scenario, SimClock, SimulatedPBX
 
 from .conftest import Receiver, call, login
 
@@ -559,3 +562,124 @@ async def test_phones(pbx: SimulatedPBX) -> None:
         await pbx.pick_up("1001")
     with pytest.raises(LookupError):
         await pbx.hang_up("1001")
+
+
+# What the integration sends (its own request builders): the PBX understands all of it
+
+
+def leg(pbx: SimulatedPBX, number: str, *, v1: bool = False) -> Leg:
+    """Describe a live leg as the integration learns it from the reports."""
+    for live in reversed(pbx.calls):
+        for member in live.legs:
+            if member.number != number:
+                continue
+            if isinstance(member, ExtMember):
+                return Leg(kind="ext", number=number, channel_id=member.channelid)
+            return Leg(
+                kind=member.direction,
+                number=number,
+                channel_id=member.leg_id if v1 else member.channelid,
+            )
+    raise AssertionError(f"{number} is in no call")
+
+
+async def send(api: Api, request: ApiRequest) -> None:
+    """Send one request the integration built; the PBX must take it."""
+    answer = await api(request.endpoint, request.body)
+    assert answer["status"] == "Success", (request, answer)
+
+
+async def test_the_integrations_v2_requests(v2: Api, controlled: SimulatedPBX) -> None:
+    """Dial, hold, mute, transfers, hang-up, prompts and Invite answers, as built for v2."""
+    pbx, version = controlled, ApiVersion.V2_0_0
+    await send(
+        v2,
+        call_control.dial(
+            version, "1000", "1001", auto_answer=True, callee_is_extension=True
+        ),
+    )
+    await pbx.pick_up("1001")
+    for on in (True, False):
+        await send(v2, call_control.hold(version, leg(pbx, "1001"), on=on))
+        await send(v2, call_control.mute(version, leg(pbx, "1001"), on=on))
+    await send(v2, call_control.attended_transfer(version, leg(pbx, "1001"), "1002"))
+    await pbx.pick_up("1002")
+    await send(
+        v2,
+        call_control.finish_attended_transfer(version, leg(pbx, "1001"), complete=True),
+    )
+    transfer = call_control.transfer(
+        version,
+        leg(pbx, "1000"),
+        None,
+        "1001",
+        from_extension="1002",
+        to_extension=True,
+    )
+    await send(v2, transfer)
+    await send(v2, call_control.hang_up(version, leg(pbx, "1000")))
+    await send(
+        v2,
+        call_control.play_prompt(
+            version,
+            "1003",
+            ["a", "b"],
+            count=2,
+            volume=5,
+            auto_answer=True,
+            to_extension=True,
+        ),
+    )
+    await pbx.play(Scenario.DOOR_STATION)
+    inbound = leg(pbx, "1000")  # the inbound half's trunk leg, from the door
+    await send(v2, call_control.answer_invite(version, inbound, accept=True))
+
+
+@pytest.mark.parametrize("version", [ApiVersion.V1_1_0, ApiVersion.V1_0_0])
+async def test_the_integrations_v1_requests(
+    pbx: SimulatedPBX,
+    http: aiohttp.ClientSession,
+    receiver: Receiver,
+    version: ApiVersion,
+) -> None:
+    """Dial out, hold and mute by extension, transfer and hang up trunk legs, as built for v1."""
+    api = await _api(http, pbx, receiver, version.value)
+    dial = call_control.dial(
+        version, "1001", "0123456789", auto_answer=True, callee_is_extension=False
+    )
+    await send(api, dial)
+    await pbx.pick_up("0123456789")
+    for on in (True, False):
+        await send(
+            api, call_control.hold(version, Leg(kind="ext", number="1001"), on=on)
+        )
+        await send(
+            api, call_control.mute(version, Leg(kind="ext", number="1001"), on=on)
+        )
+    transfer = call_control.transfer(
+        version,
+        leg(pbx, "1001"),
+        leg(pbx, "0123456789", v1=True),
+        "1002",
+        from_extension="1001",
+        to_extension=True,
+    )
+    await send(api, transfer)
+    await send(api, call_control.hang_up(version, leg(pbx, "0123456789", v1=True)))
+    await send(
+        api,
+        call_control.play_prompt(
+            version,
+            "1001",
+            ["wake"],
+            count=None,
+            volume=None,
+            auto_answer=False,
+            to_extension=True,
+        ),
+    )
+    await send(api, call_control.hang_up(version, Leg(kind="ext", number="1001")))
+    pbx.inbound_call_control = True
+    await pbx.play(Scenario.DOOR_STATION)
+    inbound = leg(pbx, "1000", v1=True)
+    await send(api, call_control.answer_invite(version, inbound, accept=False))
