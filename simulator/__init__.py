@@ -1,5 +1,6 @@
 """A simulated Yeastar S-Series PBX for tests, development and demos."""
 
+from .calls import LiveCall
 from .certificate import (
     SimCertificate,
     generate_certificate,
@@ -9,42 +10,60 @@ from .clock import SimClock
 from .control import ControlAPI
 from .control_client import ControlClient, ControlError
 from .delivery import ReportDelivery
-from .faults import Faults
-from .pbx import SimExtension, SimSession, SimStats, SimulatedPBX
+from .faults import ErrnoFault, Faults
+from .inventory import SimContact, SimExtension, SimTrunk
+from .pbx import ReceivedRequest, SimSession, SimStats, SimulatedPBX
 from .reports import (
     BootUp,
     CallFailed,
     CallStatus,
+    CallTransfer,
     ExtensionStatus,
     ExtMember,
+    Incoming,
+    Invite,
     NewCdr,
+    PlayPromptEnd,
     Report,
     ReportFormat,
     TrunkMember,
     render,
 )
 from .scenarios import Scenario
+from .switchboard import Refused
+from .tcp_events import LoginAnswer
 
 __all__ = [
     "BootUp",
     "CallFailed",
     "CallStatus",
+    "CallTransfer",
     "ControlAPI",
     "ControlClient",
     "ControlError",
+    "ErrnoFault",
     "ExtMember",
     "ExtensionStatus",
     "Faults",
+    "Incoming",
+    "Invite",
+    "LiveCall",
+    "LoginAnswer",
     "NewCdr",
+    "PlayPromptEnd",
+    "ReceivedRequest",
+    "Refused",
     "Report",
     "ReportDelivery",
     "ReportFormat",
     "Scenario",
     "SimCertificate",
     "SimClock",
+    "SimContact",
     "SimExtension",
     "SimSession",
     "SimStats",
+    "SimTrunk",
     "SimulatedPBX",
     "TrunkMember",
     "generate_certificate",

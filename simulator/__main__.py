@@ -17,10 +17,12 @@ from . import (
     generate_certificate,
     load_or_create_certificate,
 )
-from .pbx import DEFAULT_API_VERSIONS, Json
+from .pbx import DEFAULT_API_VERSIONS, REPORT_METHODS, Json
 from .scenarios import Scenario
+from .tcp_events import LoginAnswer
 
 DEFAULT_URL = "http://127.0.0.1:8088"
+DEFAULT_TCP_PORT = 8333  # seen in third-party code; the documents give none
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,15 +60,47 @@ def _parser() -> argparse.ArgumentParser:
         dest="api_versions",
         help="an API version to serve (repeat it; default: all three)",
     )
+    serve.add_argument(
+        "--report-method",
+        choices=REPORT_METHODS,
+        default="http",
+        help="post reports over HTTP, or write them to the event port's TCP clients",
+    )
+    serve.add_argument(
+        "--tcp-port",
+        type=int,
+        help=f"the event port (default: {DEFAULT_TCP_PORT} with --report-method tcp,"
+        " else a free one)",
+    )
+    serve.add_argument(
+        "--tcp-answer",
+        choices=[str(answer) for answer in LoginAnswer],
+        default=str(LoginAnswer.AMI),
+        help="how the event port answers a login (the documents do not say)",
+    )
     play = commands.add_parser("play", help="play a scenario")
     play.add_argument("scenario", choices=[str(s) for s in Scenario])
     play.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    fault = commands.add_parser("fault", help="switch a fault (down takes seconds)")
-    fault.add_argument("name", choices=["down", "slow", "garbage"])
+    fault = commands.add_parser(
+        "fault",
+        help="switch a fault (down takes seconds; errno takes 10008 or"
+        ' {"errno": "10008", "endpoint": "call/dial"} for the next request)',
+    )
+    fault.add_argument("name", choices=["down", "slow", "garbage", "errno"])
     fault.add_argument("value")
-    commands.add_parser("reboot", help="reboot the PBX")
-    commands.add_parser("state", help="show the PBX's state")
-    for command in (play, fault, commands.choices["reboot"], commands.choices["state"]):
+    trunk = commands.add_parser("trunk", help="change a trunk's status")
+    trunk.add_argument("name")
+    trunk.add_argument("status")
+    phone = commands.add_parser("phone", help="pick up or put down a phone")
+    phone.add_argument("number")
+    phone.add_argument("action", choices=["pick_up", "hang_up"])
+    settings = commands.add_parser(
+        "settings", help="change settings (report_method, inbound_call_control...)"
+    )
+    settings.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    reboot = commands.add_parser("reboot", help="reboot the PBX")
+    state = commands.add_parser("state", help="show the PBX's state")
+    for command in (play, fault, trunk, phone, settings, reboot, state):
         command.add_argument(
             "--url", default=DEFAULT_URL, help="the simulator's base URL"
         )
@@ -91,13 +125,24 @@ async def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         certificate=certificate,
+        report_method=args.report_method,
+        tcp_port=_tcp_port(args),
+        tcp_answer=LoginAnswer(args.tcp_answer),
     )
     pbx.extend_app(ControlAPI(pbx).install)
     async with pbx:
         print(pbx.base_url, flush=True)
         if certificate is not None:
             print(f"sha256 fingerprint: {certificate.fingerprint}", flush=True)
+        print(f"event port: {pbx.tcp_port}", flush=True)
         await asyncio.Event().wait()
+
+
+def _tcp_port(args: argparse.Namespace) -> int:
+    """Return the event port: as given, else the usual one for TCP reports, else any."""
+    if args.tcp_port is not None:
+        return int(args.tcp_port)
+    return DEFAULT_TCP_PORT if args.report_method == "tcp" else 0
 
 
 def _value(text: str) -> object:
@@ -108,6 +153,11 @@ def _value(text: str) -> object:
         return text
 
 
+def _params(pairs: list[str]) -> dict[str, str]:
+    """Read ``KEY=VALUE`` arguments."""
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 def _control(args: argparse.Namespace) -> int:
     """Run a control subcommand, print the JSON answer and return an exit status."""
     client = ControlClient(args.url)
@@ -116,10 +166,17 @@ def _control(args: argparse.Namespace) -> int:
         if args.command == "state":
             answer = client.state()
         elif args.command == "play":
-            params = dict(param.split("=", 1) for param in args.param)
-            answer = {"reports": client.play(args.scenario, **params)}
+            answer = {"reports": client.play(args.scenario, **_params(args.param))}
         elif args.command == "fault":
             answer = client.fault(args.name, _value(args.value))
+        elif args.command == "trunk":
+            answer = client.trunk(args.name, args.status)
+        elif args.command == "phone":
+            answer = client.phone(args.number, args.action)
+        elif args.command == "settings":
+            answer = client.settings(
+                **{key: _value(value) for key, value in _params(args.param).items()}
+            )
         else:
             answer = client.reboot()
     except ControlError as err:

@@ -1,6 +1,7 @@
 """The simulator's clock: real time plus an offset that tests move forward."""
 
 from collections.abc import Callable
+import datetime as dt
 import time
 
 
@@ -24,3 +25,8 @@ class SimClock:
     def advance(self, seconds: float) -> None:
         """Jump the PBX's time forward (or back, with a negative value)."""
         self._offset += seconds
+
+
+def pbx_time(timestamp: float) -> str:
+    """Format a clock reading as the PBX writes times (UTC here)."""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -11,7 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .pbx import SimulatedPBX
+from .pbx import REPORT_METHODS, SimulatedPBX
+from .scenarios import Scenario
 
 PREFIX = "/__simulator__"
 _SESSION_FIELDS = (
@@ -48,6 +49,10 @@ class ControlAPI:
                 web.post(f"{PREFIX}/reboot", self._reboot),
                 web.post(f"{PREFIX}/forget_tokens", self._forget_tokens),
                 web.post(f"{PREFIX}/extension", self._extension),
+                web.post(f"{PREFIX}/trunk", self._trunk),
+                web.post(f"{PREFIX}/contact", self._contact),
+                web.post(f"{PREFIX}/phone", self._phone),
+                web.post(f"{PREFIX}/settings", self._settings),
             ]
         )
         app.on_shutdown.append(self._cancel_timers)
@@ -59,7 +64,7 @@ class ControlAPI:
         await asyncio.gather(*self._timers, return_exceptions=True)
 
     async def _state(self, request: web.Request) -> web.Response:
-        """Show counters, sessions (without tokens), extensions, lockouts and faults."""
+        """Show counters, sessions (without tokens), inventory, calls, settings and faults."""
         pbx = self._pbx
         return web.json_response(
             {
@@ -76,11 +81,24 @@ class ControlAPI:
                 ],
                 "locked_ips": pbx.locked_ips,
                 "extensions": [asdict(ext) for ext in pbx.extensions.values()],
+                "trunks": [asdict(trunk) for trunk in pbx.trunks.values()],
+                "contacts": [contact.as_item() for contact in pbx.contacts],
+                "calls": [
+                    {
+                        "callid": call.callid,
+                        "members": [m.v2() for m in call.legs],
+                        "muted": sorted(call.muted),
+                    }
+                    for call in pbx.calls
+                ],
+                "settings": _settings(pbx),
                 "faults": {
                     "down": pbx.faults.down,
                     "slow": pbx.faults.slow,
                     "garbage": pbx.faults.garbage,
+                    "errnos": [asdict(fault) for fault in pbx.faults.errnos],
                 },
+                "received": [asdict(request) for request in pbx.received],
                 "deliveries": [
                     {"url": d.url, "status": d.status, "attempt": d.attempt}
                     for d in pbx.deliveries
@@ -92,13 +110,14 @@ class ControlAPI:
         """Play a scenario with the JSON body's parameters."""
         params = await _json_body(request)
         try:
-            reports = await self._pbx.play(
-                request.match_info["scenario"],
-                **{key: str(value) for key, value in params.items()},
-            )
+            scenario = Scenario(request.match_info["scenario"])
         except ValueError:
             raise web.HTTPNotFound(text="unknown scenario") from None
-        except TypeError as err:
+        try:
+            reports = await self._pbx.play(
+                scenario, **{key: str(value) for key, value in params.items()}
+            )
+        except (TypeError, ValueError) as err:
             raise web.HTTPBadRequest(text=str(err)) from None
         return web.json_response(
             {"reports": [{"report": type(r).__name__, **asdict(r)} for r in reports]}
@@ -115,6 +134,10 @@ class ControlAPI:
                 faults.slow = _seconds(value, allow_zero=True)
             elif name == "garbage":
                 faults.garbage = bool(value)
+            elif name == "errno":
+                # "10008" (the next request of any kind) or {"errno", "endpoint"}.
+                fault = value if isinstance(value, dict) else {"errno": value}
+                faults.refuse_next(str(fault["errno"]), fault.get("endpoint"))
             elif name == "down":
                 seconds = _seconds(value, allow_zero=False)
                 # Answer first: going down closes this connection too.
@@ -125,8 +148,10 @@ class ControlAPI:
                 self._timers.add(timer)
                 timer.add_done_callback(self._timers.discard)
             else:
-                raise web.HTTPBadRequest(text="fault must be down, slow or garbage")
-        except (TypeError, ValueError) as err:
+                raise web.HTTPBadRequest(
+                    text="fault must be down, slow, garbage or errno"
+                )
+        except (KeyError, TypeError, ValueError) as err:
             raise web.HTTPBadRequest(text=str(err)) from None
         return response
 
@@ -154,6 +179,70 @@ class ControlAPI:
         except KeyError:
             raise web.HTTPNotFound(text=f"no extension {number}") from None
         return web.json_response({"number": number, "status": status})
+
+    async def _trunk(self, request: web.Request) -> web.Response:
+        """Change a trunk's status (the PBX reports nothing: its list shows it)."""
+        body = await _json_body(request)
+        name, status = str(body.get("name")), str(body.get("status"))
+        try:
+            self._pbx.set_trunk_status(name, status)
+        except KeyError:
+            raise web.HTTPNotFound(text=f"no trunk {name}") from None
+        return web.json_response({"name": name, "status": status})
+
+    async def _contact(self, request: web.Request) -> web.Response:
+        """Add a company contact; answer it as the PBX lists it."""
+        body = await _json_body(request)
+        try:
+            contact = self._pbx.add_contact(
+                **{key: str(value) for key, value in body.items()}
+            )
+        except TypeError as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
+        return web.json_response(contact.as_item())
+
+    async def _phone(self, request: web.Request) -> web.Response:
+        """Pick up or put down a phone: ``{"number": "1001", "action": "pick_up"}``."""
+        body = await _json_body(request)
+        number, action = str(body.get("number")), body.get("action")
+        actions = {"pick_up": self._pbx.pick_up, "hang_up": self._pbx.hang_up}
+        if action not in actions:
+            raise web.HTTPBadRequest(text="action must be pick_up or hang_up")
+        try:
+            await actions[action](number)
+        except LookupError as err:
+            raise web.HTTPNotFound(text=str(err)) from None
+        return web.json_response({"number": number, "action": action})
+
+    async def _settings(self, request: web.Request) -> web.Response:
+        """Change the report method and the inbound call control; answer all settings."""
+        body = await _json_body(request)
+        pbx = self._pbx
+        method = body.get("report_method", pbx.report_method)
+        if method not in REPORT_METHODS:
+            raise web.HTTPBadRequest(text="report_method must be http or tcp")
+        try:
+            window = _seconds(
+                body.get("invite_window", pbx.invite_window), allow_zero=False
+            )
+        except (TypeError, ValueError) as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
+        pbx.report_method = method
+        pbx.invite_window = window
+        pbx.inbound_call_control = bool(
+            body.get("inbound_call_control", pbx.inbound_call_control)
+        )
+        return web.json_response(_settings(pbx))
+
+
+def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
+    """Return the settings the control API shows and changes."""
+    return {
+        "report_method": pbx.report_method,
+        "tcp_port": pbx.tcp_port,
+        "inbound_call_control": pbx.inbound_call_control,
+        "invite_window": pbx.invite_window,
+    }
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:

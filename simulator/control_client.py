@@ -54,6 +54,18 @@ class ControlClient:
         """Reboot the PBX: sessions forgotten, BootUp reported."""
         return self._call("POST", "reboot")
 
+    def trunk(self, name: str, status: str) -> Json:
+        """Change a trunk's status."""
+        return self._call("POST", "trunk", {"name": name, "status": status})
+
+    def phone(self, number: str, action: str) -> Json:
+        """Pick up (``pick_up``) or put down (``hang_up``) the phone of a number."""
+        return self._call("POST", "phone", {"number": number, "action": action})
+
+    def settings(self, **values: object) -> Json:
+        """Change settings (report_method, inbound_call_control, invite_window); return all."""
+        return self._call("POST", "settings", values)
+
     def reports_go_to(self, url: str) -> bool:
         """Return whether the PBX has sessions and all of them report under ``url``."""
         targets = [session["report_url"] for session in self.state()["sessions"]]

@@ -9,7 +9,13 @@ import aiohttp
 
 _LOGGER = logging.getLogger(__name__)
 
-_HEADERS = {"User-Agent": "WebAPI", "Content-Type": "application/json"}
+# As the documents' report examples show them; one connection per report.
+_HEADERS = {
+    "Accept": "application/json",
+    "User-Agent": "WebAPI",
+    "Content-Type": "application/json",
+    "Connection": "close",
+}
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
@@ -75,7 +81,9 @@ class ReportSender:
     async def _post(self, url: str, body: bytes) -> int | None:
         """Post once; None when the receiver cannot be reached."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=_TIMEOUT)
+            self._session = aiohttp.ClientSession(
+                timeout=_TIMEOUT, connector=aiohttp.TCPConnector(force_close=True)
+            )
         try:
             async with self._session.post(url, data=body, headers=_HEADERS) as response:
                 return response.status

@@ -3,75 +3,106 @@
 A report is described once (who is in the call, in which state) and rendered per session:
 ``"2.0.0"`` (key ``event``), ``"1.0.2"`` (key ``action``, parties in a ``call`` array) or
 the old v1.0.0 format (``None``: parties as repeated top-level keys, no ``sn``).
+
+Key orders, spellings and which fields appear follow the documents' examples: the
+2017 guide for v1 (``desttrunkname``, ``NO ANSWER``, ``Tranfer``), the v2.0.0 pages
+for v2 (``dsttrcunkname``, ``NO ANSWERED``, ``callid`` before ``event`` in CallFailed).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 import json
-from typing import Literal
+from typing import Any, Literal
 
 type ReportFormat = Literal["1.0.2", "2.0.0"]
+type Json = dict[str, Any]
 type _Pairs = list[tuple[str, object]]
+type _Party = tuple[str, dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExtMember:
-    """An extension taking part in a call."""
+    """An extension taking part in a call.
+
+    ``callpath`` (the IVR, queue, ring group, paging group or conference the call came
+    through) is None for a direct call: the PBX then leaves the key out.
+    """
 
     number: str
-    memberstatus: str
+    memberstatus: str = ""
     channelid: str = ""
-    callpath: str = ""
+    callpath: str | None = None
 
-    def v1(self) -> tuple[str, dict[str, str]]:
+    @property
+    def key(self) -> str:
+        """Return what tells this leg from the call's others: its channel."""
+        return self.channelid or f"ext:{self.number}"
+
+    def v1(self) -> _Party:
         """Return the v1 party (key and object)."""
         return "ext", {"extid": self.number}
 
-    def v2(self) -> dict[str, dict[str, str]]:
-        """Return the v2 member."""
-        return {
-            "ext": {
-                "number": self.number,
-                "channelid": self.channelid,
-                "memberstatus": self.memberstatus,
-                "callpath": self.callpath,
-            }
-        }
+    def v2(self, *, status: bool = True, callpath: bool = True) -> Json:
+        """Return the v2 member; CallFailed and Tranfer members carry no status or path."""
+        info = {"number": self.number, "channelid": self.channelid}
+        if status:
+            info["memberstatus"] = self.memberstatus
+        if callpath and self.callpath is not None:
+            info["callpath"] = self.callpath
+        return {"ext": info}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrunkMember:
-    """The far end of a call on a trunk: ``inbound`` or ``outbound``."""
+    """The far end of a call on a trunk: ``inbound`` or ``outbound``.
+
+    ``channelid`` is the v2 channel (``PJSIP/trunk-<name>-endpoint-<8 hex>``),
+    ``leg_id`` the call-id-like v1 ``inboundid``/``outboundid`` (``1495707950.331``).
+    """
 
     direction: Literal["inbound", "outbound"]
     from_number: str
     to_number: str
     trunkname: str
-    memberstatus: str
+    memberstatus: str = ""
     channelid: str = ""
+    leg_id: str = ""
 
-    def v1(self) -> tuple[str, dict[str, str]]:
-        """Return the v1 party; its ``inboundid``/``outboundid`` is the channel."""
+    @property
+    def key(self) -> str:
+        """Return what tells this leg from the call's others: its channel."""
+        return self.channelid or self.direction
+
+    @property
+    def number(self) -> str:
+        """Return the outside party's number."""
+        return self.from_number if self.direction == "inbound" else self.to_number
+
+    def v1(self) -> _Party:
+        """Return the v1 party (key and object)."""
         return self.direction, {
             "from": self.from_number,
             "to": self.to_number,
             "trunk": self.trunkname,
-            f"{self.direction}id": self.channelid,
+            f"{self.direction}id": self.leg_id,
         }
 
-    def v2(self) -> dict[str, dict[str, str]]:
-        """Return the v2 member."""
-        return {
-            self.direction: {
-                "from": self.from_number,
-                "to": self.to_number,
-                "trunkname": self.trunkname,
-                "channelid": self.channelid,
-                "memberstatus": self.memberstatus,
-            }
+    def v2(self, *, status: bool = True, callpath: bool = True) -> Json:
+        """Return the v2 member (trunk members never carry a call path)."""
+        info = {
+            "from": self.from_number,
+            "to": self.to_number,
+            "trunkname": self.trunkname,
+            "channelid": self.channelid,
         }
+        if status:
+            info["memberstatus"] = self.memberstatus
+        return {self.direction: info}
 
 
 type Member = ExtMember | TrunkMember
+# A call's step: v2 reports each member's status, v1 names the step's reports.
+type CallAction = Literal["RING", "ANSWER", "HOLD", "RESUME", "BYE"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +121,19 @@ class ExtensionStatus:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallStatus:
-    """A call changed state.
+    """A call took a step; ``members`` lists its parties in their new states.
 
-    ``action`` is the v1 report name (ALERT, RING, ANSWER, ANSWERED, BYE); v2 reports the
-    state per member instead. A v1 ``BYE`` becomes one report per member.
+    The caller comes first, except for BYE, which lists first whoever hung up. v2
+    sends one CallStatus per step; v1 sends the step's reports: RING gives ALERT (the
+    caller) and one RING per ringing callee (callee, then caller); ANSWER gives ANSWER
+    (callee first) and ANSWERED (caller first); BYE gives two BYE reports naming every
+    party (one when a single leg leaves). A one-member RING or ANSWER is the PBX
+    ringing a phone itself (a dial's first leg): v1 names just that phone. HOLD and
+    RESUME have no v1 report (the documents show none).
     """
 
     callid: str
-    action: str
+    action: CallAction
     members: tuple[Member, ...]
 
 
@@ -112,7 +148,10 @@ class CallFailed:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewCdr:
-    """A call record, written when a call ends (field names follow the PBX)."""
+    """A call record, written when a call ends (field names follow the PBX).
+
+    ``status`` is the v1 spelling (``NO ANSWER``); v2 writes ``NO ANSWERED``.
+    """
 
     callid: str
     timestart: str
@@ -124,12 +163,65 @@ class NewCdr:
     type: str
     srctrunkname: str = ""
     dsttrunkname: str = ""
+    pincode: str = ""
     recording: str = ""
     didnumber: str = ""
-    cdrid: str = ""
+    agentringtime: str = "0"
 
 
-type Report = BootUp | ExtensionStatus | CallStatus | CallFailed | NewCdr
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invite:
+    """An inbound call waits for the application to accept or refuse it (about 10 s)."""
+
+    callid: str
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incoming:
+    """An inbound call that waited for the application was accepted and goes on."""
+
+    callid: str
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransfer:
+    """An extension transferred its call on the phone (``Tranfer``, sic).
+
+    ``members`` is in call order (as v2 lists it); ``by`` is the extension that
+    transferred, which v1 names first.
+    """
+
+    callid: str
+    members: tuple[Member, ...]
+    by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayPromptEnd:
+    """A prompt the API asked for finished playing."""
+
+    callid: str
+    members: tuple[Member, ...]
+    prompt: str
+
+
+type Report = (
+    BootUp
+    | ExtensionStatus
+    | CallStatus
+    | CallFailed
+    | NewCdr
+    | Invite
+    | Incoming
+    | CallTransfer
+    | PlayPromptEnd
+)
+
+# v2 spells some failure reasons its own way.
+_V2_REASONS = {"486 Busy Here": "486 Busy here"}
+_V2_CDR_STATUS = {"NO ANSWER": "NO ANSWERED"}
 
 
 def render(
@@ -142,6 +234,11 @@ def render(
         bodies = _v1_bodies(report, old=report_format is None)
     serial_pairs: _Pairs = [] if report_format is None else [("sn", serial)]
     return [_encode(pairs + serial_pairs) for pairs in bodies]
+
+
+def _members(members: Iterable[Member], **detail: bool) -> list[Json]:
+    """Return v2 members."""
+    return [member.v2(**detail) for member in members]
 
 
 def _v2_bodies(report: Report) -> list[_Pairs]:
@@ -163,20 +260,48 @@ def _v2_bodies(report: Report) -> list[_Pairs]:
                 [
                     ("event", "CallStatus"),
                     ("callid", callid),
-                    ("members", [member.v2() for member in members]),
+                    ("members", _members(members)),
                 ]
             ]
         case CallFailed(callid=callid, members=members, reason=reason):
             return [
                 [
-                    ("event", "CallFailed"),
                     ("callid", callid),
-                    ("members", [member.v2() for member in members]),
-                    ("reason", reason),
+                    ("event", "CallFailed"),
+                    ("reason", _V2_REASONS.get(reason, reason)),
+                    ("members", _members(members, status=False, callpath=False)),
                 ]
             ]
         case NewCdr():
-            return [[("event", "NewCdr"), *_cdr_pairs(report, "dsttrcunkname")]]
+            return [[("event", "NewCdr"), *_v2_cdr_pairs(report)]]
+        case (
+            Invite(callid=callid, members=members)
+            | Incoming(callid=callid, members=members)
+        ):
+            return [
+                [
+                    ("event", type(report).__name__),
+                    ("callid", callid),
+                    ("members", _members(members, status=False)),
+                ]
+            ]
+        case CallTransfer(callid=callid, members=members):
+            return [
+                [
+                    ("event", "Tranfer"),
+                    ("callid", callid),
+                    ("members", _members(members, status=False, callpath=False)),
+                ]
+            ]
+        case PlayPromptEnd(callid=callid, members=members, prompt=prompt):
+            return [
+                [
+                    ("event", "PlayPromptEnd"),
+                    ("callid", callid),
+                    ("members", _members(members, status=False)),
+                    ("prompt", prompt),
+                ]
+            ]
 
 
 def _v1_bodies(report: Report, *, old: bool) -> list[_Pairs]:
@@ -192,41 +317,100 @@ def _v1_bodies(report: Report, *, old: bool) -> list[_Pairs]:
                     ("status", status),
                 ]
             ]
-        case CallStatus(callid=callid, action=action, members=members):
-            groups = [(member,) for member in members] if action == "BYE" else [members]
+        case CallStatus(callid=callid):
             return [
-                [("action", action), ("callid", callid), *_v1_parties(group, old=old)]
-                for group in groups
+                [
+                    ("action", action),
+                    ("callid", callid),
+                    *_v1_parties((party.v1() for party in parties), old=old),
+                ]
+                for action, parties in _v1_call_steps(report)
             ]
         case CallFailed(callid=callid, members=members, reason=reason):
+            # The examples put the parties at the top level in both v1 formats.
             return [
                 [
                     ("action", "CallFailed"),
+                    ("reason", reason),
                     ("callid", callid),
                     *(member.v1() for member in members),
-                    ("reason", reason),
                 ]
             ]
         case NewCdr():
+            return [[("action", "NewCdr"), *_v1_cdr_pairs(report)]]
+        case (
+            Invite(callid=callid, members=members)
+            | Incoming(callid=callid, members=members)
+        ):
             return [
                 [
-                    ("action", "NewCdr"),
-                    *_cdr_pairs(report, "desttrunkname"),
-                    ("cdrid", report.cdrid),
+                    ("action", type(report).__name__),
+                    ("callid", callid),
+                    *_v1_parties((member.v1() for member in members), old=old),
+                ]
+            ]
+        case CallTransfer(callid=callid, members=members, by=by):
+            first = [m for m in members if isinstance(m, ExtMember) and m.number == by]
+            rest = [member for member in members if member not in first]
+            return [
+                [
+                    ("action", "Tranfer"),
+                    ("callid", callid),
+                    *_v1_parties((m.v1() for m in (*first, *rest)), old=old),
+                ]
+            ]
+        case PlayPromptEnd(callid=callid, members=members, prompt=prompt):
+            return [
+                [
+                    ("action", "PlayPromptEnd"),
+                    ("callid", callid),
+                    *_v1_parties((_prompt_party(m) for m in members), old=old),
+                    ("prompt", prompt),
                 ]
             ]
 
 
-def _v1_parties(members: tuple[Member, ...], *, old: bool) -> _Pairs:
+def _v1_call_steps(report: CallStatus) -> list[tuple[str, tuple[Member, ...]]]:
+    """Return the v1 reports of a call step: (action, parties in order)."""
+    members = report.members
+    if report.action in ("HOLD", "RESUME"):
+        return []
+    if report.action == "BYE":
+        return [("BYE", members)] * min(len(members), 2)
+    caller, *others = members
+    if not others:  # the PBX rings (or hears) a phone of its own accord
+        return [(report.action, (caller,))]
+    if report.action == "RING":
+        return [("ALERT", (caller,))] + [
+            ("RING", (callee, caller))
+            for callee in others
+            if callee.memberstatus == "RING"
+        ]
+    answerer = next(m for m in others if m.memberstatus == "ANSWER")
+    withdrawn = [m for m in others if m.memberstatus == "BYE"]
+    return [
+        ("ANSWER", (answerer, caller)),
+        ("ANSWERED", (caller, answerer)),
+        *(("BYE", (member,)) for member in withdrawn),
+    ]
+
+
+def _prompt_party(member: Member) -> _Party:
+    """Return a PlayPromptEnd party: an outside one is named by its trunk alone."""
+    if isinstance(member, TrunkMember):
+        return member.direction, {"trunkname": member.trunkname}
+    return member.v1()
+
+
+def _v1_parties(parties: Iterable[_Party], *, old: bool) -> _Pairs:
     """Place v1 parties: repeated top-level keys (old) or a ``call`` array (1.0.2)."""
-    parties = [member.v1() for member in members]
     if old:
         return list(parties)
     return [("call", [{key: party} for key, party in parties])]
 
 
-def _cdr_pairs(cdr: NewCdr, destination_key: str) -> _Pairs:
-    """Return the call record fields shared by both formats, in the PBX's order."""
+def _v2_cdr_pairs(cdr: NewCdr) -> _Pairs:
+    """Return the v2 call record fields in the documents' order (``dsttrcunkname`` sic)."""
     return [
         ("callid", cdr.callid),
         ("timestart", cdr.timestart),
@@ -235,11 +419,42 @@ def _cdr_pairs(cdr: NewCdr, destination_key: str) -> _Pairs:
         ("callduraction", cdr.callduraction),
         ("talkduraction", cdr.talkduraction),
         ("srctrunkname", cdr.srctrunkname),
-        (destination_key, cdr.dsttrunkname),
-        ("status", cdr.status),
+        ("dsttrcunkname", cdr.dsttrunkname),
+        ("pincode", cdr.pincode),
+        ("status", _V2_CDR_STATUS.get(cdr.status, cdr.status)),
         ("type", cdr.type),
         ("recording", cdr.recording),
         ("didnumber", cdr.didnumber),
+        ("agentringtime", cdr.agentringtime),
+    ]
+
+
+def _v1_cdr_pairs(cdr: NewCdr) -> _Pairs:
+    """Return the v1 call record fields as the 2017 guide's examples have them.
+
+    Only the trunk name that applies (``srctrunkname`` for inbound calls, else
+    ``desttrunkname``, empty for internal ones); ``pincode`` and ``recording`` only
+    when set; no ``didnumber``.
+    """
+    trunk = (
+        ("srctrunkname", cdr.srctrunkname)
+        if cdr.type == "Inbound"
+        else ("desttrunkname", cdr.dsttrunkname)
+    )
+    optional = [
+        (k, v) for k, v in (("pincode", cdr.pincode), ("recording", cdr.recording)) if v
+    ]
+    return [
+        ("callid", cdr.callid),
+        ("timestart", cdr.timestart),
+        ("callfrom", cdr.callfrom),
+        ("callto", cdr.callto),
+        trunk,
+        ("callduraction", cdr.callduraction),
+        ("talkduraction", cdr.talkduraction),
+        ("status", cdr.status),
+        ("type", cdr.type),
+        *optional,
     ]
 
 

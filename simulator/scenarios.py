@@ -1,21 +1,39 @@
-"""Canned call flows: the report sequences a real PBX sends for common calls."""
+"""Canned call flows: the report sequences a real PBX sends for common calls.
+
+Each flow is written out before any report leaves; the PBX then sends the reports,
+and its board follows them, so the call shows in queries while it lasts. ``stay``
+(``ringing`` or ``talking``) stops a flow there: the call stays on until a phone
+or an API request ends it.
+"""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
-from .reports import (
-    CallFailed,
-    CallStatus,
-    ExtensionStatus,
-    ExtMember,
-    NewCdr,
-    Report,
-    TrunkMember,
-)
+from .flows import Call, Flow
+from .reports import ExtensionStatus, Member, NewCdr, Report
+
+# Call is here too: canned calls are written for the identifiers it holds.
+__all__ = [
+    "CALL_FLOWS",
+    "DEFAULT_CALLER",
+    "DEFAULT_TRUNK",
+    "Call",
+    "Scenario",
+    "extension_status",
+    "failed_call",
+    "inbound_answered",
+    "internal_call",
+    "missed_call",
+    "ring_group",
+    "transfer",
+]
 
 DEFAULT_CALLER = "13800000000"
 DEFAULT_TRUNK = "SIP-142"
+# How long canned calls ring and talk (their records show it).
+RING_SECONDS = 5.0
+TALK_SECONDS = 30.0
+GIVE_UP_SECONDS = 20.0
 
 
 class Scenario(StrEnum):
@@ -27,18 +45,16 @@ class Scenario(StrEnum):
     FAILED_CALL = "failed_call"
     EXTENSION_STATUS = "extension_status"
     REBOOT = "reboot"
+    RING_GROUP = "ring_group"
+    TRANSFER = "transfer"
+    REBOOT_MID_CALL = "reboot_mid_call"
+    DOOR_STATION = "door_station"
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """The identifiers every report of one call shares."""
-
-    callid: str
-    timestart: str
-
-    def channel(self, name: str) -> str:
-        """Return a channel id for one leg, unique per call like Asterisk's."""
-        return f"PJSIP/{name}-{self.callid.partition('.')[2]:0>8}"
+def _check_stay(stay: str, *allowed: str) -> None:
+    """Refuse a stop the flow does not have."""
+    if stay not in ("", *allowed):
+        raise ValueError(f"stay must be one of {', '.join(allowed)}")
 
 
 def inbound_answered(
@@ -47,9 +63,22 @@ def inbound_answered(
     caller: str = DEFAULT_CALLER,
     extension: str = "1001",
     trunk: str = DEFAULT_TRUNK,
+    stay: str = "",
 ) -> list[Report]:
     """Play an outside caller who reaches an extension, talks and hangs up."""
-    return _inbound(call, caller, extension, trunk, answered=True)
+    _check_stay(stay, "ringing", "talking")
+    flow = Flow(call)
+    outside = flow.outside("inbound", caller, extension, trunk)
+    phone = flow.phone(extension)
+    flow.ring(outside, [phone])
+    if stay == "ringing":
+        return flow.reports
+    flow.wait(RING_SECONDS)
+    flow.answer(phone)
+    if stay != "talking":
+        flow.wait(TALK_SECONDS)
+        flow.hang_up(outside)
+    return flow.reports
 
 
 def missed_call(
@@ -58,100 +87,39 @@ def missed_call(
     caller: str = DEFAULT_CALLER,
     extension: str = "1001",
     trunk: str = DEFAULT_TRUNK,
+    stay: str = "",
 ) -> list[Report]:
     """Play an outside caller ringing an extension that never answers."""
-    return _inbound(call, caller, extension, trunk, answered=False)
-
-
-def _inbound(
-    call: Call, caller: str, extension: str, trunk: str, *, answered: bool
-) -> list[Report]:
-    """Build an inbound call, answered or not."""
-
-    def members(trunk_status: str, ext_status: str) -> tuple[TrunkMember, ExtMember]:
-        return (
-            TrunkMember(
-                direction="inbound",
-                from_number=caller,
-                to_number=extension,
-                trunkname=trunk,
-                memberstatus=trunk_status,
-                channelid=call.channel(trunk),
-            ),
-            ExtMember(
-                number=extension,
-                memberstatus=ext_status,
-                channelid=call.channel(extension),
-            ),
-        )
-
-    reports: list[Report] = [
-        ExtensionStatus(extension, "Ringing"),
-        CallStatus(callid=call.callid, action="RING", members=members("RING", "RING")),
-    ]
-    if answered:
-        reports += [
-            CallStatus(
-                callid=call.callid,
-                action="ANSWERED",
-                members=members("ANSWERED", "ANSWER"),
-            ),
-            ExtensionStatus(extension, "Busy"),
-        ]
-    reports += [
-        CallStatus(callid=call.callid, action="BYE", members=members("BYE", "BYE")),
-        ExtensionStatus(extension, "Registered"),
-        NewCdr(
-            callid=call.callid,
-            timestart=call.timestart,
-            callfrom=caller,
-            callto=extension,
-            callduraction="35" if answered else "20",
-            talkduraction="30" if answered else "0",
-            status="ANSWERED" if answered else "NO ANSWER",
-            type="Inbound",
-            srctrunkname=trunk,
-        ),
-    ]
-    return reports
+    _check_stay(stay, "ringing")
+    flow = Flow(call)
+    outside = flow.outside("inbound", caller, extension, trunk)
+    flow.ring(outside, [flow.phone(extension)])
+    if stay != "ringing":
+        flow.wait(GIVE_UP_SECONDS)
+        flow.hang_up(outside)
+    return flow.reports
 
 
 def internal_call(
-    call: Call, *, caller_ext: str = "1000", extension: str = "1001"
+    call: Call,
+    *,
+    caller_ext: str = "1000",
+    extension: str = "1001",
+    stay: str = "",
 ) -> list[Report]:
-    """Play one extension calling another, which answers."""
-
-    def members(caller_status: str, callee_status: str) -> tuple[ExtMember, ExtMember]:
-        return (
-            ExtMember(
-                number=caller_ext,
-                memberstatus=caller_status,
-                channelid=call.channel(caller_ext),
-            ),
-            ExtMember(
-                number=extension,
-                memberstatus=callee_status,
-                channelid=call.channel(extension),
-            ),
-        )
-
-    return [
-        CallStatus(callid=call.callid, action="RING", members=members("ALERT", "RING")),
-        CallStatus(
-            callid=call.callid, action="ANSWER", members=members("ANSWERED", "ANSWER")
-        ),
-        CallStatus(callid=call.callid, action="BYE", members=members("BYE", "BYE")),
-        NewCdr(
-            callid=call.callid,
-            timestart=call.timestart,
-            callfrom=caller_ext,
-            callto=extension,
-            callduraction="15",
-            talkduraction="10",
-            status="ANSWERED",
-            type="Internal",
-        ),
-    ]
+    """Play one extension calling another, which answers; the caller hangs up."""
+    _check_stay(stay, "ringing", "talking")
+    flow = Flow(call)
+    caller, callee = flow.phone(caller_ext), flow.phone(extension)
+    flow.ring(caller, [callee])
+    if stay == "ringing":
+        return flow.reports
+    flow.wait(RING_SECONDS)
+    flow.answer(callee)
+    if stay != "talking":
+        flow.wait(TALK_SECONDS / 3)
+        flow.hang_up(caller)
+    return flow.reports
 
 
 def failed_call(
@@ -160,39 +128,93 @@ def failed_call(
     extension: str = "1002",
     number: str = "41000",
     trunk: str = DEFAULT_TRUNK,
+    reason: str = "486 Busy Here",
 ) -> list[Report]:
     """Play an extension dialling out to a busy far end."""
-    return [
-        CallFailed(
-            callid=call.callid,
-            members=(
-                ExtMember(
-                    number=extension,
-                    memberstatus="BYE",
-                    channelid=call.channel(extension),
-                ),
-                TrunkMember(
-                    direction="outbound",
-                    from_number=extension,
-                    to_number=number,
-                    trunkname=trunk,
-                    memberstatus="BYE",
-                    channelid=call.channel(trunk),
-                ),
-            ),
-        ),
-        NewCdr(
-            callid=call.callid,
-            timestart=call.timestart,
-            callfrom=extension,
-            callto=number,
-            callduraction="3",
-            talkduraction="0",
-            status="BUSY",
-            type="Outbound",
-            dsttrunkname=trunk,
-        ),
+    flow = Flow(call)
+    members: list[Member] = [
+        flow.outside("outbound", extension, number, trunk),
+        flow.phone(extension),
     ]
+    record = NewCdr(
+        callid=call.callid,
+        timestart=call.timestart,
+        callfrom=extension,
+        callto=number,
+        callduraction="3",
+        talkduraction="0",
+        status="BUSY",
+        type="Outbound",
+        dsttrunkname=trunk,
+    )
+    flow.fail(members, reason, record)
+    return flow.reports
+
+
+def ring_group(
+    call: Call,
+    *,
+    caller: str = DEFAULT_CALLER,
+    group: str = "6200",
+    extensions: str = "1000,1001,1002",
+    answered_by: str = "1001",
+    trunk: str = DEFAULT_TRUNK,
+    stay: str = "",
+) -> list[Report]:
+    """Play an outside call to a ring group: all its phones ring, one answers or none.
+
+    ``answered_by`` empty: nobody answers and the caller gives up.
+    """
+    _check_stay(stay, "ringing", "talking")
+    flow = Flow(call)
+    outside = flow.outside("inbound", caller, group, trunk)
+    phones = {number: flow.phone(number, group) for number in extensions.split(",")}
+    if answered_by and answered_by not in phones:
+        raise ValueError(f"{answered_by} is not in the ring group")
+    flow.ring(outside, list(phones.values()))
+    if stay == "ringing":
+        return flow.reports
+    if not answered_by:
+        flow.wait(GIVE_UP_SECONDS)
+        flow.hang_up(outside)
+        return flow.reports
+    flow.wait(RING_SECONDS)
+    flow.answer(phones[answered_by])
+    if stay != "talking":
+        flow.wait(TALK_SECONDS)
+        flow.hang_up(outside)
+    return flow.reports
+
+
+def transfer(
+    call: Call,
+    *,
+    caller: str = DEFAULT_CALLER,
+    extension: str = "1001",
+    to: str = "1000",
+    trunk: str = DEFAULT_TRUNK,
+    stay: str = "",
+) -> list[Report]:
+    """Play an answered outside call that the extension transfers on its phone (``*03``)."""
+    _check_stay(stay, "ringing", "talking")
+    flow = Flow(call)
+    outside = flow.outside("inbound", caller, extension, trunk)
+    first, second = flow.phone(extension), flow.phone(to)
+    flow.ring(outside, [first])
+    flow.wait(RING_SECONDS)
+    flow.answer(first)
+    flow.wait(TALK_SECONDS / 3)
+    flow.transfer(first)
+    flow.leave(first)
+    flow.ring(flow.current(outside), [second])
+    if stay == "ringing":
+        return flow.reports
+    flow.wait(RING_SECONDS)
+    flow.answer(second)
+    if stay != "talking":
+        flow.wait(TALK_SECONDS)
+        flow.hang_up(outside)
+    return flow.reports
 
 
 def extension_status(
@@ -202,10 +224,13 @@ def extension_status(
     return [ExtensionStatus(extension, status)]
 
 
+# The flows that need nothing but a call's identifiers (the others act on the PBX).
 CALL_FLOWS: dict[Scenario, Callable[..., list[Report]]] = {
     Scenario.INBOUND_ANSWERED: inbound_answered,
     Scenario.MISSED_CALL: missed_call,
     Scenario.INTERNAL_CALL: internal_call,
     Scenario.FAILED_CALL: failed_call,
     Scenario.EXTENSION_STATUS: extension_status,
+    Scenario.RING_GROUP: ring_group,
+    Scenario.TRANSFER: transfer,
 }

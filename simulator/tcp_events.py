@@ -54,6 +54,8 @@ class TcpEventServer:
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def clients(self) -> int:
@@ -64,9 +66,14 @@ class TcpEventServer:
         """Listen (a free port when `port` is 0)."""
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
+        self._writer = asyncio.get_running_loop().create_task(self._write_published())
 
     async def stop(self) -> None:
-        """Stop listening and drop every client."""
+        """Stop listening and drop every client (events not written yet are dropped)."""
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
         self.drop_clients()
         if self._server is not None:
             self._server.close()
@@ -81,6 +88,24 @@ class TcpEventServer:
         for writer in self._clients:
             writer.close()
         self._clients.clear()
+
+    def publish(self, body: bytes) -> None:
+        """Queue one event for every logged-in client; they get events in order."""
+        self._queue.put_nowait(body)
+
+    async def wait_sent(self) -> None:
+        """Return once every published event is written."""
+        if self._writer is not None:
+            await self._queue.join()
+
+    async def _write_published(self) -> None:
+        """Write published events, one after the other."""
+        while True:
+            body = await self._queue.get()
+            try:
+                await self.send(body)
+            finally:
+                self._queue.task_done()
 
     async def send(self, body: bytes) -> None:
         """Write one event to every logged-in client."""

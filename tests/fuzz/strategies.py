@@ -278,7 +278,6 @@ _REAL = (
         status="ANSWERED",
         type="Inbound",
         srctrunkname="siptrunk",
-        cdrid="77",
     ),
 )
 REAL_BODIES: tuple[bytes, ...] = tuple(

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 import hashlib
+import json
 import socket
 from typing import Any
 
@@ -56,6 +57,7 @@ class Receiver:
     port: int = 0
     statuses: list[int] = field(default_factory=list)
     received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    peers: list[tuple[str, int]] = field(default_factory=list)
     on_report: Callable[[], None] = lambda: None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -63,6 +65,8 @@ class Receiver:
         self.received.append(
             (request.path, dict(request.headers), await request.read())
         )
+        assert request.transport is not None
+        self.peers.append(request.transport.get_extra_info("peername"))
         self.on_report()
         return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
 
@@ -70,6 +74,21 @@ class Receiver:
     def bodies(self) -> list[bytes]:
         """Return the report bodies received so far."""
         return [body for _, _, body in self.received]
+
+    def names(self) -> list[str]:
+        """Return the received reports' names (``event`` in v2, ``action`` in v1)."""
+        return [_name(json.loads(body)) for body in self.bodies]
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Return the received reports about calls (no ExtensionStatus), decoded."""
+        reports = [json.loads(body) for body in self.bodies]
+        return [r for r in reports if _name(r) != "ExtensionStatus"]
+
+
+def _name(report: dict[str, Any]) -> str:
+    """Return a report's name in either format."""
+    name: str = report.get("event") or report["action"]
+    return name
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """The PBX API over real loopback HTTP and HTTPS: login, lockout, tokens and endpoints."""
 
 import re
+from typing import Any
 
 import aiohttp
 import pytest
 
-from simulator import SimClock, SimExtension, SimulatedPBX, generate_certificate
+from simulator import ReceivedRequest, SimClock, SimulatedPBX, generate_certificate
+from simulator.pbx import ReportMethod
 
 from .conftest import PASSWORD_MD5, call, login
 
@@ -28,6 +30,31 @@ async def test_login_answers_a_token_and_opens_a_session(
     assert pbx.stats.requests["login"] == 1
 
 
+@pytest.mark.parametrize("method", ["http", "tcp"])
+async def test_v2_login_names_the_report_method(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession, method: ReportMethod
+) -> None:
+    """The v2 login answer carries ``transport``; v1 answers know only the token."""
+    pbx.report_method = method
+    body = {"username": "api", "password": PASSWORD_MD5, "port": "8260"}
+    v2 = await call(http, pbx, "login", body)
+    assert list(v2) == ["status", "token", "transport"]
+    assert v2["transport"] == method.upper()
+    v1 = await call(http, pbx, "login", body, api_version="v1.1.0")
+    assert list(v1) == ["status", "token"]
+
+
+async def test_v2_login_without_port(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """v2 makes the port optional (reports go to 8260); v1 requires it."""
+    body = {"username": "api", "password": PASSWORD_MD5}
+    assert (await call(http, pbx, "login", body))["status"] == "Success"
+    assert [s.target_port for s in pbx.sessions] == [8260]
+    v1 = await call(http, pbx, "login", body, api_version="v1.1.0")
+    assert v1 == {"status": "Failed", "errno": "20008"}
+
+
 async def test_login_report_options(
     pbx: SimulatedPBX, http: aiohttp.ClientSession
 ) -> None:
@@ -42,10 +69,12 @@ async def test_login_report_options(
     )
     await login(http, pbx, api_version="v1.1.0", version="1.0.2")
     await login(http, pbx, api_version="v1.0.0", urltag="1", version="2.0.0")
+    await login(http, pbx, url="http://10.0.0.9:9000/pbx", urltag="1")
     assert [(s.report_format, s.report_url) for s in pbx.sessions] == [
         ("2.0.0", "http://10.0.0.9:9000/pbx"),
         ("1.0.2", "http://127.0.0.1:8260/"),
         (None, "http://127.0.0.1:8260/"),  # v1.0.0 knows neither option
+        (None, "http://10.0.0.9:9000/pbx"),  # a scheme given is kept, not doubled
     ]
 
 
@@ -123,7 +152,7 @@ async def test_requests_extend_the_token(
     token = await login(http, pbx)
     for _ in range(3):
         clock.advance(1700)
-        answer = await call(http, pbx, "trunklist/query", token=token)
+        answer = await call(http, pbx, "trunk/list", token=token)
         assert answer["status"] == "Success"
     assert pbx.sessions[0].expires_at == pytest.approx(clock.now() + 1800, abs=5)
 
@@ -177,49 +206,101 @@ async def test_deviceinfo(
     assert info["firmwarever"] == "30.13.0.30"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+0", info["systemtime"])
     assert info["uptime"] in {"03:25:04", "03:25:05"}
-    assert info["extensionstatus"] == "3/4"
+    assert info["extensionstatus"] == "3/4"  # the Idle FXS counts, unavailable not
+    clock.advance(3 * 86400 + 32 * 60 + 38)
+    token = await login(http, pbx)
+    later = await call(http, pbx, "deviceinfo/query", token=token)
+    assert later["deviceinfo"]["uptime"] in {"3days 03:57:42", "3days 03:57:43"}
 
 
 async def test_extension_lists(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
-    """v1 lists ``extnumber``, v2 ``number``; each version has only its own endpoint."""
+    """v1 lists ``extnumber`` and ``agentid``, v2 ``number``; FXS items name their port."""
     token = await login(http, pbx)
     v1 = await call(http, pbx, "extensionlist/query", token=token, api_version="v1.0.0")
-    assert v1["extlist"][0] == {
-        "extnumber": "1000",
-        "status": "Registered",
-        "type": "SIP",
-        "username": "Jayson",
-        "agentid": "",
-    }
-    assert [(e["extnumber"], e["status"]) for e in v1["extlist"]] == [
-        ("1000", "Registered"),
-        ("1001", "Registered"),
-        ("1002", "Registered"),
-        ("1003", "Unavailable"),
+    assert v1["extlist"][2:] == [
+        {
+            "extnumber": "1002",
+            "status": "Idle",
+            "type": "FXS",
+            "port": "Span1_Port3",
+            "username": "Kitchen",
+            "agentid": "",
+        },
+        {
+            "extnumber": "1003",
+            "status": "unavailable",
+            "type": "SIP",
+            "username": "Garage",
+            "agentid": "",
+        },
     ]
     pbx.add_extension("1004", "Dana")
     pbx.remove_extension("1003")
     v2 = await call(http, pbx, "extension/list", token=token)
+    assert v2["extlist"][0] == {
+        "number": "1000",
+        "status": "Registered",
+        "type": "SIP",
+        "username": "Jayson",
+    }
     assert [e["number"] for e in v2["extlist"]] == ["1000", "1001", "1002", "1004"]
-    assert (
-        await call(http, pbx, "extension/list", token=token, api_version="v1.1.0")
-    ) == {
-        "status": "Failed",
-        "errno": "10003",
-    }
-    assert (await call(http, pbx, "extensionlist/query", token=token))[
-        "errno"
-    ] == "10003"
-    assert pbx.stats.requests["extension/list"] == 2
+    v2_at_v1 = await call(
+        http, pbx, "extension/list", token=token, api_version="v1.1.0"
+    )
+    assert v2_at_v1 == {"status": "Failed", "errno": "10003"}
+    v1_at_v2 = await call(http, pbx, "extensionlist/query", token=token)
+    assert v1_at_v2["errno"] == "10003"
 
 
-async def test_trunklist(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
-    """The trunk list names the trunk."""
+async def test_trunk_lists(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
+    """v1 ``trunklist/query`` and v2 ``trunk/list`` (with ``id``), statuses as spelt."""
     token = await login(http, pbx)
-    assert await call(http, pbx, "trunklist/query", token=token) == {
-        "status": "Success",
-        "trunklist": [{"trunkname": "SIP-142", "status": "Registered", "type": "SIP"}],
+    pbx.set_trunk_status("SIP-142", "registered")
+    v1 = await call(http, pbx, "trunklist/query", token=token, api_version="v1.1.0")
+    assert v1["trunklist"] == [
+        {"trunkname": "SIP-142", "status": "registered", "type": "SIP"},
+        {"trunkname": "sip-143", "status": "failure", "type": "SIP"},
+        {"trunkname": "FXO2-3", "status": "Idle", "type": "FXO", "port": "Span2-Port3"},
+        {"trunkname": "DIGIT1", "status": "Down", "type": "E1", "port": "Span1-Port1"},
+        {
+            "trunkname": "GSM2-7",
+            "status": "No SIM",
+            "type": "GSM",
+            "port": "Span2-Port7",
+        },
+    ]
+    v2 = await call(http, pbx, "trunk/list", token=token)
+    assert v2["trunklist"][0] == {
+        "id": "1",
+        "trunkname": "SIP-142",
+        "status": "registered",
+        "type": "SIP",
     }
+    assert (await call(http, pbx, "trunklist/query", token=token))["errno"] == "10003"
+    with pytest.raises(KeyError):
+        pbx.set_trunk_status("nope", "Fault")
+
+
+async def test_company_contacts(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
+    """``companycontacts/query``: one id, several or all; unknown ids are left out."""
+    ada = pbx.add_contact(firstname="Ada", lastname="Baker", mobile="13800000000")
+    pbx.add_contact(company="Taxi Central", businessnum="0123456789")
+    pbx.add_contact(id="9", company="Gone")
+    pbx.remove_contact("9")
+    token = await login(http, pbx)
+
+    async def query(wanted: str) -> dict[str, Any]:
+        return await call(
+            http, pbx, "companycontacts/query", {"id": wanted}, token=token
+        )
+
+    [item] = (await query("1"))["companycontacts"]
+    assert item == ada.as_item()
+    assert list(item)[:5] == ["id", "lastname", "firstname", "company", "email"]
+    assert item["mobile"] == "13800000000"
+    assert [c["id"] for c in (await query("all"))["companycontacts"]] == ["1", "2"]
+    assert [c["id"] for c in (await query("2,7"))["companycontacts"]] == ["2"]
+    assert (await query(" "))["errno"] == "10004"
 
 
 async def test_malformed_requests(
@@ -240,32 +321,62 @@ async def test_malformed_requests(
     assert (await call(http, pbx, "extension/dial_extension"))["errno"] == "10003"
 
 
+async def test_no_parameter_endpoints_take_no_body(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """Lists, deviceinfo and logout may come without a body; others answer 20009."""
+    token = await login(http, pbx)
+    for endpoint in ("deviceinfo/query", "extension/list", "trunk/list", "logout"):
+        url = f"{pbx.base_url}/api/v2.0.0/{endpoint}"
+        async with http.post(url, params={"token": token}) as response:
+            assert (await response.json())["status"] == "Success"
+    token = await login(http, pbx)
+    url = f"{pbx.base_url}/api/v2.0.0/heartbeat"
+    async with http.post(url, params={"token": token}) as response:
+        assert await response.json() == {"status": "Failed", "errno": "20009"}
+
+
+async def test_cors(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
+    """A preflight gets the CORS headers (firmware 30.11.0.7+); so does every answer."""
+    url = f"{pbx.base_url}/api/v2.0.0/login"
+    headers = {"Origin": "http://ha.local", "Access-Control-Request-Method": "POST"}
+    async with http.options(url, headers=headers) as response:
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+        assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    async with http.post(url, json={}) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert pbx.stats.requests["login"] == 1  # the preflight is no request
+
+
+async def test_requests_are_recorded(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """Each request's endpoint and body is kept, without tokens or the password hash."""
+    token = await login(http, pbx, url="/events")
+    await call(http, pbx, "heartbeat", {"ipaddr": "10.0.0.2"}, token=token)
+    url = f"{pbx.base_url}/api/v1.1.0/deviceinfo/query"
+    async with http.post(url, data=b"{not json", params={"token": token}):
+        pass
+    assert pbx.received == [
+        ReceivedRequest(
+            "v2.0.0",
+            "login",
+            {"username": "api", "password": "***", "port": 8260, "url": "/events"},
+        ),
+        ReceivedRequest("v2.0.0", "heartbeat", {"ipaddr": "10.0.0.2"}),
+        ReceivedRequest("v1.1.0", "deviceinfo/query", None),
+    ]
+    assert token not in repr(pbx.received)
+
+
 async def test_unserved_version_is_404(http: aiohttp.ClientSession) -> None:
     """A version the PBX does not serve is not found at all."""
     async with SimulatedPBX(api_versions=("v1.0.0",)) as pbx:
         async with http.post(f"{pbx.base_url}/api/v2.0.0/login", json={}) as response:
             assert response.status == 404
         assert pbx.stats.requests["login"] == 0
-
-
-async def test_custom_extensions(http: aiohttp.ClientSession) -> None:
-    """The initial extensions can be given."""
-    async with SimulatedPBX(
-        extensions=[SimExtension("200", "Lab", "Idle", "FXS")]
-    ) as pbx:
-        token = await login(http, pbx, api_version="v1.0.0")
-        answer = await call(
-            http, pbx, "extensionlist/query", token=token, api_version="v1.0.0"
-        )
-        assert answer["extlist"] == [
-            {
-                "extnumber": "200",
-                "status": "Idle",
-                "type": "FXS",
-                "username": "Lab",
-                "agentid": "",
-            }
-        ]
 
 
 async def test_https_with_a_pinned_certificate() -> None:

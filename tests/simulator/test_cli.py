@@ -34,17 +34,21 @@ def _free_port() -> int:
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str]]]:
     """Run ``serve`` in a subprocess; yield its base URL and the lines it printed."""
     https = ["--https"] if request.param else []
+    tcp_port = _free_port()
     process = subprocess.Popen(
         [
             sys.executable, "-m", "simulator", "serve", "--port", str(_free_port()),
-            "--serial", "111", "--api-version", "v1.1.0", "--api-version", "v2.0.0", *https,
+            "--serial", "111", "--api-version", "v1.1.0", "--api-version", "v2.0.0",
+            "--report-method", "tcp", "--tcp-port", str(tcp_port), "--tcp-answer", "json",
+            *https,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )  # fmt: skip
     assert process.stdout is not None
-    lines = [process.stdout.readline().strip() for _ in range(1 + len(https))]
+    lines = [process.stdout.readline().strip() for _ in range(2 + len(https))]
+    assert lines[-1] == f"event port: {tcp_port}"
     yield lines[0], lines
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
@@ -61,7 +65,19 @@ def test_serve_state_play_fault_reboot(served: tuple[str, list[str]]) -> None:
     played = _run("play", "extension_status", "--url", url, "--param", "status=Idle")
     assert json.loads(played.stdout)["reports"][0]["status"] == "Idle"
     assert _run("fault", "slow", "0.01", "--url", url).returncode == 0
-    assert json.loads(_run("state", "--url", url).stdout)["faults"]["slow"] == 0.01
+    assert _run("fault", "errno", "10008", "--url", url).returncode == 0
+    assert _run("trunk", "SIP-142", "Failure", "--url", url).returncode == 0
+    rang = _run("play", "missed_call", "--url", url, "--param", "stay=ringing")
+    assert rang.returncode == 0
+    assert _run("phone", "1001", "hang_up", "--url", url).returncode == 0
+    settings = _run("settings", "--url", url, "--param", "inbound_call_control=true")
+    assert json.loads(settings.stdout)["inbound_call_control"] is True
+    state = json.loads(_run("state", "--url", url).stdout)
+    assert state["faults"]["slow"] == 0.01
+    assert state["faults"]["errnos"] == [{"errno": "10008", "endpoint": None}]
+    assert state["trunks"][0]["status"] == "Failure"
+    assert state["settings"]["report_method"] == "tcp"
+    assert state["calls"] == []
     assert json.loads(_run("reboot", "--url", url).stdout) == {"rebooted": True}
 
 
@@ -87,14 +103,14 @@ def test_certificate_file_keeps_the_certificate(tmp_path: Path) -> None:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "simulator", "serve", "--port", str(_free_port()),
-                "--https", "--certificate", str(pem),
+                "--https", "--certificate", str(pem), "--tcp-port", str(_free_port()),
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )  # fmt: skip
         assert process.stdout is not None
-        lines = [process.stdout.readline().strip() for _ in range(2)]
+        lines = [process.stdout.readline().strip() for _ in range(3)]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
         return lines[1]

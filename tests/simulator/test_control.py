@@ -52,7 +52,12 @@ async def test_state_never_shows_tokens(
         "1002",
         "1003",
     ]
-    assert state["faults"] == {"down": False, "slow": 0.0, "garbage": False}
+    assert state["faults"] == {
+        "down": False,
+        "slow": 0.0,
+        "garbage": False,
+        "errnos": [],
+    }
     assert state["locked_ips"] == []
     assert state["base_url"] == pbx.base_url
 
@@ -83,12 +88,22 @@ async def test_play_and_extension(
     [
         ("play/dance", {}, 404),
         ("play/missed_call", {"colour": "red"}, 400),
+        ("play/missed_call", {"stay": "talking"}, 400),
+        ("play/door_station", {"door": "9"}, 400),
+        ("play/door_station", {"colour": "red"}, 400),
         ("play/missed_call", [1], 400),
         ("extension", {"number": "9", "status": "Busy"}, 404),
+        ("trunk", {"name": "nope", "status": "Fault"}, 404),
+        ("contact", {"colour": "red"}, 400),
+        ("phone", {"number": "1001", "action": "pick_up"}, 404),
+        ("phone", {"number": "1001", "action": "dance"}, 400),
+        ("settings", {"report_method": "smtp"}, 400),
+        ("settings", {"invite_window": 0}, 400),
         ("fault", {"name": "flood", "value": 1}, 400),
         ("fault", {"name": "down", "value": 0}, 400),
         ("fault", {"name": "slow", "value": "soon"}, 400),
         ("fault", {"name": "slow", "value": None}, 400),
+        ("fault", {"name": "errno", "value": {"endpoint": "call/dial"}}, 400),
     ],
 )
 async def test_bad_requests(
@@ -96,6 +111,64 @@ async def test_bad_requests(
 ) -> None:
     """Unknown names and bad values are refused with HTTP errors."""
     await _control(http, pbx, path, body, status=status)
+
+
+async def test_calls_and_settings(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """Phones, trunks, contacts, settings and errno faults through the control API."""
+    await _control(http, pbx, "play/missed_call", {"stay": "ringing"})
+    await _control(http, pbx, "phone", {"number": "1001", "action": "pick_up"})
+    [ringing] = pbx.calls
+    leg = ringing.ext_leg("1001")
+    assert leg is not None
+    ringing.muted.add(leg.channelid)
+    [live] = (await _control(http, pbx, "state"))["calls"]
+    assert [next(iter(m.values()))["memberstatus"] for m in live["members"]] == [
+        "ANSWERED",
+        "ANSWER",
+    ]
+    assert live["muted"] == [leg.channelid]
+    await _control(http, pbx, "phone", {"number": "1001", "action": "hang_up"})
+    await _control(http, pbx, "trunk", {"name": "SIP-142", "status": "Failure"})
+    contact = await _control(http, pbx, "contact", {"company": "Acme", "mobile": 139})
+    settings = await _control(
+        http,
+        pbx,
+        "settings",
+        {"report_method": "tcp", "inbound_call_control": True, "invite_window": 5},
+    )
+    await _control(http, pbx, "fault", {"name": "errno", "value": "30003"})
+    errno = {"errno": "10008", "endpoint": "call/dial"}
+    await _control(http, pbx, "fault", {"name": "errno", "value": errno})
+    state = await _control(http, pbx, "state")
+    assert state["calls"] == []
+    assert state["trunks"][0] == {
+        "name": "SIP-142",
+        "type": "SIP",
+        "status": "Failure",
+        "port": "",
+    }
+    assert state["contacts"] == [contact]
+    assert contact["mobile"] == "139"
+    assert (
+        state["settings"]
+        == settings
+        == {
+            "report_method": "tcp",
+            "tcp_port": pbx.tcp_port,
+            "inbound_call_control": True,
+            "invite_window": 5,
+        }
+    )
+    assert state["faults"]["errnos"] == [
+        {"errno": "30003", "endpoint": None},
+        {"errno": "10008", "endpoint": "call/dial"},
+    ]
+    assert (await call(http, pbx, "login"))["errno"] == "30003"
+    assert [
+        r["endpoint"] for r in (await _control(http, pbx, "state"))["received"]
+    ] == ["login"]
 
 
 async def test_bad_json(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
@@ -129,7 +202,8 @@ async def test_pbx_faults_spare_the_control_api(
     pbx.faults.slow = 30
     async with asyncio.timeout(5):
         state = await _control(http, pbx, "state")
-    assert state["faults"] == {"down": False, "slow": 30, "garbage": True}
+    assert state["faults"]["slow"] == 30
+    assert state["faults"]["garbage"] is True
 
 
 async def test_stop_cancels_the_come_back_timer(

@@ -10,7 +10,6 @@ import pytest
 
 from simulator import (
     BootUp,
-    CallFailed,
     CallStatus,
     ExtensionStatus,
     NewCdr,
@@ -44,7 +43,7 @@ async def _login_three_formats(
 async def test_inbound_answered_in_three_formats(
     pbx: SimulatedPBX, http: aiohttp.ClientSession, receiver: Receiver
 ) -> None:
-    """Each session gets the call in its own format, in order, with the PBX's headers."""
+    """Each session gets the call in its own format, in order: v1 as the documents show it."""
     await _login_three_formats(http, pbx, receiver)
     reports = await pbx.play(Scenario.INBOUND_ANSWERED, extension="1002", caller="555")
     assert [type(r) for r in reports] == [
@@ -54,70 +53,101 @@ async def test_inbound_answered_in_three_formats(
     await pbx.wait_delivered()
     paths = _by_path(receiver)
     v2 = [json.loads(body) for body in paths["/v2"]]
-    assert [r["event"] for r in v2] == [
-        "ExtensionStatus", "CallStatus", "CallStatus", "ExtensionStatus", "CallStatus",
-        "ExtensionStatus", "NewCdr",
-    ]  # fmt: skip
-    assert all(r["sn"] == "369364835218" for r in v2)
-    assert [
-        m["inbound"]["memberstatus"] for m in (r["members"][0] for r in v2[1:5:3])
-    ] == [
-        "RING",
-        "BYE",
+    assert [r.get("status") for r in v2 if r["event"] == "ExtensionStatus"] == [
+        "Ringing",
+        "Busy",
+        "Idle",  # 1002 is an FXS extension
     ]
-    assert v2[2]["members"][1]["ext"]["memberstatus"] == "ANSWER"
-    assert v2[6]["status"] == "ANSWERED"
-    assert v2[6]["type"] == "Inbound"
-    assert v2[6]["callfrom"] == "555"
-    assert v2[6]["callid"] == reports[1].callid  # type: ignore[union-attr]
+    assert [
+        [next(iter(m.values()))["memberstatus"] for m in r["members"]]
+        for r in v2
+        if r["event"] == "CallStatus"
+    ] == [["RING", "RING"], ["ANSWERED", "ANSWER"], ["BYE", "BYE"]]
+    assert all(r["sn"] == "369364835218" for r in v2)
+    assert v2[-1]["callid"] == reports[1].callid  # type: ignore[union-attr]
     v102 = [json.loads(body) for body in paths["/v102"]]
     assert [r["action"] for r in v102] == [
-        "ExtensionStatus", "RING", "ANSWERED", "ExtensionStatus", "BYE", "BYE",
-        "ExtensionStatus", "NewCdr",
+        "ExtensionStatus", "ALERT", "RING", "ANSWER", "ANSWERED", "ExtensionStatus",
+        "BYE", "BYE", "ExtensionStatus", "NewCdr",
     ]  # fmt: skip
-    assert v102[1]["call"][0]["inbound"]["from"] == "555"
+    inbound = {
+        "from": "555",
+        "to": "1002",
+        "trunk": "SIP-142",
+        "inboundid": reports[1].callid,  # type: ignore[union-attr]
+    }
+    assert v102[1]["call"] == [{"inbound": inbound}]
+    assert v102[2]["call"] == [{"ext": {"extid": "1002"}}, {"inbound": inbound}]
     old = [_json(body) for body in paths["/old"]]
-    assert [key for key, _ in old[1]] == ["action", "callid", "inbound", "ext"]
-    assert dict(old[1][2][1])["from"] == "555"
-    assert old[1][3][1] == [("extid", "1002")]
+    assert [key for key, _ in old[2]] == ["action", "callid", "ext", "inbound"]
     assert all("sn" not in dict(r) for r in old)
-    for _, headers, _ in receiver.received:
-        assert headers["User-Agent"] == "WebAPI"
-        assert headers["Content-Type"] == "application/json"
-    assert pbx.extensions["1002"].status == "Registered"
-    assert len(pbx.deliveries) == 7 + 8 + 8
+    assert pbx.extensions["1002"].status == "Idle"
+    assert len(pbx.deliveries) == 7 + 10 + 10
     assert all(d.status == 200 and d.attempt == 1 for d in pbx.deliveries)
 
 
+async def test_one_connection_per_report(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """Reports come as the PBX sends them: each on its own connection, its headers."""
+    await login(http, pbx, port=receiver.port)
+    await pbx.play(Scenario.MISSED_CALL)
+    await pbx.wait_delivered()
+    assert len(set(receiver.peers)) == len(receiver.peers) == 7
+    for _, headers, _ in receiver.received:
+        assert headers["User-Agent"] == "WebAPI"
+        assert headers["Content-Type"] == "application/json"
+        assert headers["Accept"] == "application/json"
+        assert headers["Connection"] == "close"
+
+
 @pytest.mark.parametrize(
-    ("scenario", "params", "events", "cdr_status", "cdr_type"),
+    ("scenario", "params", "events", "record"),
     [
         (
             Scenario.MISSED_CALL,
             {},
-            [
-                "ExtensionStatus",
-                "CallStatus",
-                "CallStatus",
-                "ExtensionStatus",
-                "NewCdr",
-            ],
-            "NO ANSWER",
-            "Inbound",
-        ),  # fmt: skip
+            ["CallStatus", "CallStatus", "NewCdr"],
+            ("NO ANSWERED", "Inbound", "13800000000", "1001"),
+        ),
         (
             Scenario.INTERNAL_CALL,
             {"caller_ext": "1002"},
             ["CallStatus", "CallStatus", "CallStatus", "NewCdr"],
-            "ANSWERED",
-            "Internal",
-        ),  # fmt: skip
+            ("ANSWERED", "Internal", "1002", "1001"),
+        ),
         (
             Scenario.FAILED_CALL,
             {"number": "42"},
             ["CallFailed", "NewCdr"],
-            "BUSY",
-            "Outbound",
+            ("BUSY", "Outbound", "1002", "42"),
+        ),
+        (
+            Scenario.RING_GROUP,
+            {},
+            ["CallStatus", "CallStatus", "CallStatus", "NewCdr"],
+            ("ANSWERED", "Inbound", "13800000000", "6200(1001)"),
+        ),
+        (
+            Scenario.RING_GROUP,
+            {"answered_by": ""},
+            ["CallStatus", "CallStatus", "NewCdr"],
+            ("NO ANSWERED", "Inbound", "13800000000", "6200"),
+        ),
+        (
+            Scenario.TRANSFER,
+            {"to": "1002"},
+            [
+                "CallStatus",
+                "CallStatus",
+                "Tranfer",
+                "CallStatus",
+                "CallStatus",
+                "CallStatus",
+                "CallStatus",
+                "NewCdr",
+            ],
+            ("ANSWERED", "Inbound", "13800000000", "1001"),
         ),  # fmt: skip
     ],
 )
@@ -128,30 +158,93 @@ async def test_call_scenarios(
     scenario: Scenario,
     params: dict[str, str],
     events: list[str],
-    cdr_status: str,
-    cdr_type: str,
+    record: tuple[str, str, str, str],
 ) -> None:
-    """Missed, internal and failed calls end with the matching call record."""
+    """Each call flow ends with its record; the call is gone from the board."""
     await login(http, pbx, port=receiver.port, version="2.0.0")
     await pbx.play(scenario, **params)
     await pbx.wait_delivered()
-    reports = [json.loads(body) for body in receiver.bodies]
+    reports = receiver.calls()
     assert [r["event"] for r in reports] == events
-    assert (reports[-1]["status"], reports[-1]["type"]) == (cdr_status, cdr_type)
+    cdr = reports[-1]
+    assert (cdr["status"], cdr["type"], cdr["callfrom"], cdr["callto"]) == record
+    assert pbx.calls == []
+
+
+async def test_ring_group_in_v1(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """v1: a RING per member; the ones that did not answer each get a BYE of their own."""
+    await login(http, pbx, api_version="v1.1.0", port=receiver.port, version="1.0.2")
+    await pbx.play(Scenario.RING_GROUP, extensions="1000,1001", answered_by="1001")
+    await pbx.wait_delivered()
+    reports = receiver.calls()
+    assert [r["action"] for r in reports] == [
+        "ALERT", "RING", "RING", "ANSWER", "ANSWERED", "BYE", "BYE", "BYE", "NewCdr",
+    ]  # fmt: skip
+    assert reports[5]["call"] == [{"ext": {"extid": "1000"}}]
 
 
 async def test_failed_call_in_v1(
     pbx: SimulatedPBX, http: aiohttp.ClientSession, receiver: Receiver
 ) -> None:
-    """v1 CallFailed carries top-level ext and outbound objects and the SIP reason."""
+    """v1 CallFailed: ``reason`` before ``callid``, top-level parties, the v1 spelling."""
     await login(http, pbx, api_version="v1.1.0", port=receiver.port, version="1.0.2")
-    [failed, _] = await pbx.play("failed_call")
-    assert isinstance(failed, CallFailed)
+    await pbx.play("failed_call")
     await pbx.wait_delivered()
-    report = json.loads(receiver.bodies[0])
-    assert report["ext"] == {"extid": "1002"}
-    assert report["outbound"]["to"] == "41000"
+    pairs = json.loads(receiver.bodies[0], object_pairs_hook=list)
+    assert [key for key, _ in pairs] == [
+        "action", "reason", "callid", "outbound", "ext", "sn",
+    ]  # fmt: skip
+    report = dict(pairs)
     assert report["reason"] == "486 Busy Here"
+    assert dict(report["outbound"])["outboundid"] != report["callid"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "stay", "legs"),
+    [
+        (Scenario.INBOUND_ANSWERED, "ringing", ["RING", "RING"]),
+        (Scenario.INBOUND_ANSWERED, "talking", ["ANSWERED", "ANSWER"]),
+        (Scenario.MISSED_CALL, "ringing", ["RING", "RING"]),
+        (Scenario.INTERNAL_CALL, "ringing", ["ALERT", "RING"]),
+        (Scenario.INTERNAL_CALL, "talking", ["ANSWERED", "ANSWER"]),
+        (Scenario.RING_GROUP, "ringing", ["RING", "RING", "RING", "RING"]),
+        (Scenario.RING_GROUP, "talking", ["ANSWERED", "ANSWER"]),
+        (Scenario.TRANSFER, "ringing", ["RING", "RING"]),
+        (Scenario.TRANSFER, "talking", ["ANSWERED", "ANSWER"]),
+    ],
+)
+async def test_stay_keeps_the_call_on(
+    pbx: SimulatedPBX, scenario: Scenario, stay: str, legs: list[str]
+) -> None:
+    """A flow stopped at ``ringing`` or ``talking`` leaves its call on, no record yet."""
+    reports = await pbx.play(scenario, stay=stay)
+    [live] = pbx.calls
+    assert [m.memberstatus for m in live.legs] == legs
+    assert not any(isinstance(r, NewCdr) for r in reports)
+
+
+async def test_stay_is_checked(pbx: SimulatedPBX) -> None:
+    """A stop the flow does not have, or a ring group member that is none, is refused."""
+    with pytest.raises(ValueError, match="stay"):
+        await pbx.play(Scenario.MISSED_CALL, stay="talking")
+    with pytest.raises(ValueError, match="ring group"):
+        await pbx.play(Scenario.RING_GROUP, answered_by="1003")
+
+
+async def test_reboot_mid_call(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """A reboot while an extension talks: the call vanishes without BYE, then BootUp."""
+    await login(http, pbx, port=receiver.port, version="2.0.0")
+    reports = await pbx.play(Scenario.REBOOT_MID_CALL, extension="1000")
+    assert reports[-1] == BootUp()
+    assert pbx.calls == []
+    assert pbx.sessions == []
+    assert pbx.extensions["1000"].status == "Registered"
+    await pbx.wait_delivered()
+    assert receiver.names()[-3:] == ["CallStatus", "ExtensionStatus", "BootUp"]
 
 
 async def test_extension_status(
@@ -277,15 +370,16 @@ async def test_reboot_announces_bootup(
 
 
 async def test_reboot_ends_calls(pbx: SimulatedPBX) -> None:
-    """After a reboot no phone is still ringing or talking; idle and offline ones stay so."""
+    """After a reboot no phone is still in a call, none is listed busy; offline ones stay so."""
+    await pbx.play(Scenario.INBOUND_ANSWERED, extension="1002", stay="talking")
     await pbx.set_extension_status("1000", "Ringing")
-    await pbx.set_extension_status("1001", "Busy")
     await pbx.reboot()
+    assert pbx.calls == []
     assert {number: ext.status for number, ext in pbx.extensions.items()} == {
         "1000": "Registered",
         "1001": "Registered",
-        "1002": "Registered",
-        "1003": "Unavailable",
+        "1002": "Idle",  # an FXS port
+        "1003": "unavailable",
     }
 
 

@@ -82,3 +82,17 @@ async def test_garbage(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
         with pytest.raises(aiohttp.ContentTypeError):
             await response.json()
     assert pbx.stats.requests["login"] == 1
+
+
+async def test_errno_on_command(pbx: SimulatedPBX, http: aiohttp.ClientSession) -> None:
+    """The next matching request answers the chosen errno, once; then the PBX is itself."""
+    token = await login(http, pbx)
+    pbx.faults.refuse_next("10008", "call/dial")
+    pbx.faults.refuse_next("20010")
+    body = {"caller": "1000", "callee": "1001"}
+    assert (await call(http, pbx, "heartbeat", token=token))["errno"] == "20010"
+    assert (await call(http, pbx, "call/dial", body, token=token))["errno"] == "10008"
+    assert (await call(http, pbx, "call/dial", body, token=token))[
+        "status"
+    ] == "Success"
+    assert pbx.faults.errnos == []
