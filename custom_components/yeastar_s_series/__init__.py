@@ -34,6 +34,7 @@ from .const import (
 from .coordinator import YeastarConfigEntry, YeastarCoordinator, YeastarRuntimeData
 from .devices import extension_number, pbx_device_identifier, trunk_name
 from .receiver import ReportReceiver
+from .recording_view import RecordingView
 from .repairs import async_check_https
 from .services import async_setup_services
 from .sms_results import SmsResults
@@ -50,8 +51,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions, which act on any of the PBXs set up."""
+    """Register the actions and the recording view, for any of the PBXs set up."""
     async_setup_services(hass)
+    hass.http.register_view(RecordingView(hass))
     return True
 
 

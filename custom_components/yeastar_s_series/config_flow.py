@@ -23,6 +23,7 @@ from homeassistant.const import (
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -61,6 +62,7 @@ from .const import (
     CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
+    CONF_RECORDINGS,
     CONF_TCP_PORT,
     CONF_TRUNK_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -460,6 +462,8 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                 data[CONF_TCP_PORT] = int(tcp_port)
             if door_stations := user_input.get(CONF_DOOR_STATIONS):
                 data[CONF_DOOR_STATIONS] = list(door_stations)
+            if user_input.get(CONF_RECORDINGS):
+                data[CONF_RECORDINGS] = True
             if not errors:
                 return self.async_create_entry(data=data)
         values = user_input or self.config_entry.options
@@ -493,6 +497,9 @@ class YeastarOptionsFlow(OptionsFlowWithReload):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                probatio.Optional(
+                    CONF_RECORDINGS, default=values.get(CONF_RECORDINGS, False)
+                ): BooleanSelector(),
                 probatio.Optional(
                     CONF_CALLBACK_HOST,
                     description={"suggested_value": values.get(CONF_CALLBACK_HOST)},

@@ -24,6 +24,8 @@ CONF_AUTH_REFUSED: Final = "auth_refused"
 CONF_DOOR_STATIONS: Final = "door_stations"
 # How often the trunk list is read (an option, in seconds): no report tells.
 CONF_TRUNK_INTERVAL: Final = "trunk_interval"
+# Whether call recordings may be played from Home Assistant (an option, off by default).
+CONF_RECORDINGS: Final = "recordings"
 # The PBX's event port, for the TCP report method (an option).
 CONF_TCP_PORT: Final = "tcp_port"
 

@@ -43,6 +43,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_FINGERPRINT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
+    CONF_RECORDINGS,
     CONF_TRUNK_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PORT,
@@ -890,6 +891,7 @@ async def test_options(
     assert form_defaults(result) == {
         CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
         CONF_TRUNK_INTERVAL: 120,
+        CONF_RECORDINGS: False,
         CONF_DOOR_STATIONS: [],
     }
     assert suggested_values(result) == {
