@@ -297,8 +297,9 @@ class CallTracker:
         """Update the legs a report names and say what changed for each extension."""
         events: list[CallEvent] = []
         ext_parties = [party for party in report.parties if party.kind == "ext"]
-        for party in report.parties:
-            leg = self._leg(call, party)
+        # Every leg first: each event then names the other party of the report.
+        legs = [(party, self._leg(call, party)) for party in report.parties]
+        for party, leg in legs:
             if report.format is ReportFormat.V2_0_0 and party.status is not None:
                 state = _MEMBER_STATES.get(party.status)
             else:
