@@ -8,7 +8,7 @@ the other party, and its Call sensor must follow.
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.components import automation
+from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -231,9 +231,9 @@ async def test_automation_on_one_caller_ringing(
     calls = async_mock_service(hass, "test", "automation")
     assert await async_setup_component(
         hass,
-        automation.DOMAIN,
+        AUTOMATION_DOMAIN,
         {
-            automation.DOMAIN: {
+            AUTOMATION_DOMAIN: {
                 "triggers": [
                     {
                         "trigger": "event.received",
