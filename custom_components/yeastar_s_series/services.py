@@ -250,7 +250,7 @@ class Target:
         """Find the call in what the reports told."""
         tracker = self.coordinator.calls
         if callid is not None:
-            return tracker.call(callid)
+            return tracker.call(callid) or tracker.call_like(callid)
         if self.extension is None:
             raise invalid("field_needed", field=ATTR_CALLID)
         calls = tracker.calls_of(self.extension)
@@ -329,14 +329,15 @@ async def _async_transfer(target: Target) -> None:
     if data[ATTR_ATTENDED]:
         request = call_control.attended_transfer(target.version, leg, number)
     else:
-        if call is None:  # v1 transfers the trunk leg: the call must be known
+        if call is None:  # v1 acts by extension number: find the call
             call = await target.async_call()
+        if (party := call.other_party(leg)) is None:
+            raise invalid("unknown_call")
         request = call_control.transfer(
             target.version,
-            leg,
-            call.trunk_leg(),
+            party,
             number,
-            from_extension=target.extension,
+            transferor=leg.number if leg.kind == "ext" else None,
             to_extension=target.is_extension(number),
         )
     await target.async_send(request)

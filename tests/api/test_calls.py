@@ -242,7 +242,7 @@ def test_busy_callee_record_and_answered_by_another(tracker: CallTracker) -> Non
 
 
 def test_hold_transfer_dtmf_failure(tracker: CallTracker) -> None:
-    """Held once (taken off hold is no new answer), digits, a transfer, a failed call."""
+    """Held, taken off hold (no new answer), digits, a transfer, a failed call."""
     events = feed(
         tracker,
         v2("8.1", inbound("ANSWERED"), ext("1001", "ANSWER")),
@@ -256,11 +256,12 @@ def test_hold_transfer_dtmf_failure(tracker: CallTracker) -> None:
     assert seen(events) == [
         ("1001", "answered"),
         ("1001", "held"),
+        ("1001", "resumed"),
         ("1001", "dtmf"),
         ("1001", "transferred"),
         ("1002", "failed"),
     ]
-    assert events[2].digits == "42"
+    assert events[3].digits == "42"
     assert tracker.live_calls[0].callid == "8.1"
     assert tracker.state_of("1002") is CallState.IDLE
 

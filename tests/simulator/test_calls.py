@@ -609,12 +609,7 @@ async def test_the_integrations_v2_requests(v2: Api, controlled: SimulatedPBX) -
         call_control.finish_attended_transfer(version, leg(pbx, "1001"), complete=True),
     )
     transfer = call_control.transfer(
-        version,
-        leg(pbx, "1000"),
-        None,
-        "1001",
-        from_extension="1002",
-        to_extension=True,
+        version, leg(pbx, "1000"), "1001", transferor="1002", to_extension=True
     )
     await send(v2, transfer)
     await send(v2, call_control.hang_up(version, leg(pbx, "1000")))
@@ -658,10 +653,9 @@ async def test_the_integrations_v1_requests(
         )
     transfer = call_control.transfer(
         version,
-        leg(pbx, "1001"),
         leg(pbx, "0123456789", v1=True),
         "1002",
-        from_extension="1001",
+        transferor="1001",
         to_extension=True,
     )
     await send(api, transfer)

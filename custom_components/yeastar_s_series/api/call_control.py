@@ -95,30 +95,31 @@ def mute(version: ApiVersion, leg: Leg, *, on: bool) -> ApiRequest:
 
 def transfer(
     version: ApiVersion,
-    leg: Leg,
-    trunk_leg: Leg | None,
+    party: Leg,
     number: str,
     *,
-    from_extension: str | None,
+    transferor: str | None,
     to_extension: bool,
 ) -> ApiRequest:
-    """Transfer a call (blind) to `number`.
+    """Send `party` on to `number` at once (blind); the one who transfers leaves.
 
-    v2 transfers the extension's leg's channel. v1 transfers the call's trunk
-    leg: v1.1.0 to any number (`transfer_number`, with the extension whose
-    outbound permission applies), v1.0.0 to an extension only.
+    The request names the party that is sent on (Yeastar's transfer pages: "A and
+    B are in a call, A is redirected to C: enter A's channel"), with the
+    transferor's outbound permission for an outside number. v1 transfers a trunk
+    leg only: v1.1.0 to any number (`transfer_number`), v1.0.0 to an extension.
     """
     if version is ApiVersion.V2_0_0:
-        return ApiRequest(
-            "call/transfer", {"channelid": _channel(leg), "number": number}
-        )
-    if trunk_leg is None or trunk_leg.channel_id is None:
+        body = {"channelid": _channel(party), "number": number}
+        if transferor is not None and not to_extension:
+            body["dialpermission"] = transferor
+        return ApiRequest("call/transfer", body)
+    if party.kind == "ext" or party.channel_id is None:
         raise YeastarUnsupportedError("v1 transfers only calls on a trunk")
-    kind, call_id = trunk_leg.kind, trunk_leg.channel_id
+    kind, call_id = party.kind, party.channel_id
     if version is ApiVersion.V1_1_0:
         body = {f"{kind}id": call_id, "number": number}
-        if from_extension is not None:
-            body["fromext"] = from_extension
+        if transferor is not None:
+            body["fromext"] = transferor
         return ApiRequest(f"{kind}/transfer_number", body)
     if not to_extension:
         raise YeastarUnsupportedError("v1.0.0 transfers to an extension only")
@@ -128,7 +129,7 @@ def transfer(
 
 
 def attended_transfer(version: ApiVersion, leg: Leg, number: str) -> ApiRequest:
-    """Start an attended transfer (v2): the extension talks to `number` first."""
+    """Start an attended transfer (v2): the extension (`leg`, the transferor) talks to `number` first."""
     _v2_only(version)
     return ApiRequest(
         "call/attended_transfer", {"channelid": _channel(leg), "tonumber": number}

@@ -70,6 +70,7 @@ class CallEventType(StrEnum):
     DIALING = "dialing"
     ANSWERED = "answered"
     HELD = "held"
+    RESUMED = "resumed"
     HUNG_UP = "hung_up"
     MISSED = "missed"
     TRANSFERRED = "transferred"
@@ -143,6 +144,19 @@ class Call:
         """Return the call's outside party, if any."""
         return next((leg for leg in self.legs.values() if leg.kind != "ext"), None)
 
+    def other_party(self, leg: Leg) -> Leg | None:
+        """Return who talks with `leg`: the outside party, else another extension on."""
+        if (trunk := self.trunk_leg()) is not None and trunk is not leg:
+            return trunk
+        return next(
+            (
+                other
+                for other in self.extension_legs()
+                if other is not leg and other.state is not CallState.IDLE
+            ),
+            None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CallEvent:
@@ -182,6 +196,14 @@ def _channel(party: Party) -> str | None:
     return None
 
 
+def _as_number(callid: str) -> float | None:
+    """Read a call id as the number it looks like."""
+    try:
+        return float(callid)
+    except ValueError:
+        return None
+
+
 class CallTracker:
     """Follow the PBX's calls and tell each extension what happens to it."""
 
@@ -215,6 +237,19 @@ class CallTracker:
         """Return a live call by id."""
         call = self._calls.get(callid)
         return call if call is not None and call.ended is None else None
+
+    def call_like(self, callid: str) -> Call | None:
+        """Return the one live call whose id is the same number as `callid`.
+
+        A call id reads like a number (`1571897930.110`); a template that hands it
+        on may turn it into one (`1571897930.11`), losing its trailing zeros.
+        """
+        try:
+            wanted = float(callid)
+        except ValueError:
+            return None
+        found = [call for call in self.live_calls if _as_number(call.callid) == wanted]
+        return found[0] if len(found) == 1 else None
 
     def calls_of(self, extension: str) -> list[Call]:
         """Return the live calls an extension is in (not hung up), oldest first."""
@@ -303,7 +338,7 @@ class CallTracker:
             if report.format is ReportFormat.V2_0_0 and party.status is not None:
                 state = _MEMBER_STATES.get(party.status)
             else:
-                state = self._v1_state(report.name, party, ext_parties, leg)
+                state = self._named_state(report.name, party, ext_parties, leg)
             if state is not None and party.kind == "ext":
                 events += self._move(call, leg, state)
             elif state is not None:
@@ -327,10 +362,16 @@ class CallTracker:
         return events
 
     @staticmethod
-    def _v1_state(
+    def _named_state(
         name: str, party: Party, ext_parties: list[Party], leg: Leg
     ) -> CallState | None:
-        """Return the state a v1 report (`action`) puts a party in."""
+        """Return the state a report's name puts a party in.
+
+        v1 names the step (`action`); v2 reports without member states too: an
+        `Invite` or `Incoming` names the outside caller, whose call waits.
+        """
+        if name in ("Invite", "Incoming"):
+            return CallState.RINGING if party.kind != "ext" else None
         if name == "ALERT":
             return CallState.DIALING
         if name == "RING":
@@ -372,7 +413,7 @@ class CallTracker:
             case CallState.TALKING:
                 call.answered = True
                 if previous is CallState.ON_HOLD:
-                    return []  # taken off hold: talking again, nothing new
+                    return [self._event(call, leg, CallEventType.RESUMED)]
                 return [self._event(call, leg, CallEventType.ANSWERED)]
             case CallState.ON_HOLD:
                 return [self._event(call, leg, CallEventType.HELD)]
