@@ -37,7 +37,9 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     return current.state
 
 
-async def beats(hass: HomeAssistant, freezer: FrozenDateTimeFactory, count: int) -> None:
+async def beats(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, count: int
+) -> None:
     """Let heartbeat intervals pass, one at a time."""
     for _ in range(count):
         freezer.tick(timedelta(seconds=DEFAULT_HEARTBEAT_INTERVAL))
