@@ -46,7 +46,7 @@ async def tcp_pbx(request: pytest.FixtureRequest) -> AsyncGenerator[SimulatedPBX
 def _entry(
     pbx: SimulatedPBX, ha_port: int, password: str = PASSWORD
 ) -> MockConfigEntry:
-    """An entry as the config flow stores it for a TCP PBX: the plaintext password kept."""
+    """Return an entry as the config flow stores it for a TCP PBX (the password kept)."""
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=ENTRY_ID,
