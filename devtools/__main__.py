@@ -42,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--pbx-port", type=int, required=True)
     demo.add_argument("--pbx-password", required=True)
     demo.add_argument("--interval", type=float, default=8.0)
+    demo.add_argument(
+        "--tcp-port",
+        type=int,
+        help="the simulator's event port, when it reports over TCP",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "prepare":
@@ -63,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pbx_port=args.pbx_port,
                 pbx_password=args.pbx_password,
                 interval=args.interval,
+                tcp_port=args.tcp_port,
             )
     except KeyboardInterrupt:
         return 130

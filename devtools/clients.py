@@ -97,6 +97,7 @@ class PbxSettings:
     ssl: bool = True
     verify_ssl: bool = False
     api_version: str = "auto"
+    tcp_port: int | None = None  # the event port, when the PBX reports over TCP
 
 
 class HassClient:
@@ -162,13 +163,22 @@ class HassClient:
             },
         )
         tokens = self._exchange_code(answer["auth_code"])
-        self.request("POST", "/api/onboarding/core_config", {})
-        self.request("POST", "/api/onboarding/analytics", {})
-        self.request(
-            "POST",
-            "/api/onboarding/integration",
-            {"client_id": self.client_id, "redirect_uri": self._redirect_uri},
-        )
+        done = {
+            step["step"]
+            for step in _request("GET", f"{self.url}/api/onboarding")
+            if step["done"]
+        }
+        bodies: dict[str, dict[str, str]] = {
+            "core_config": {},
+            "analytics": {},
+            "integration": {
+                "client_id": self.client_id,
+                "redirect_uri": self._redirect_uri,
+            },
+        }
+        for step, body in bodies.items():
+            if step not in done:
+                self.request("POST", f"/api/onboarding/{step}", body)
         return tokens
 
     def login(self, owner: Owner) -> Tokens:
@@ -192,7 +202,12 @@ class HassClient:
             },
         )
         if result.get("type") != "create_entry":
-            raise ApiError("POST", "/auth/login_flow", 400, json.dumps(result))
+            # Onboarded before with another user (in the browser, say).
+            raise RuntimeError(
+                f"Home Assistant refused the user {owner.username!r} and its password:"
+                " set HA_USER and HA_PASSWORD to the user you created when you"
+                " onboarded it"
+            )
         return self._exchange_code(result["result"])
 
     @property
@@ -241,6 +256,13 @@ class HassClient:
                 "password": pbx.password,
             },
         )
+        if result.get("step_id") == "tcp" and pbx.tcp_port is not None:
+            # The PBX reports over TCP: the flow asks for the event port.
+            result = self.request(
+                "POST",
+                f"/api/config/config_entries/flow/{form['flow_id']}",
+                {"password": pbx.password, "tcp_port": pbx.tcp_port},
+            )
         return result
 
     def set_options(self, entry_id: str, options: dict[str, Any]) -> dict[str, Any]:

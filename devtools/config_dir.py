@@ -39,6 +39,7 @@ def prepare_config_dir(config_dir: Path, *, host: str, port: int) -> None:
         "error": None,
         "error_message": None,
     }
+    prepare_editor_files(config_dir)
     (storage / "http").write_text(
         json.dumps(
             {
@@ -54,6 +55,29 @@ def prepare_config_dir(config_dir: Path, *, host: str, port: int) -> None:
             indent=2,
         )
     )
+
+
+# What the automation, script and scene editors save to (configuration.yaml includes them).
+EDITOR_FILES = {"automations.yaml": "[]\n", "scripts.yaml": "", "scenes.yaml": "[]\n"}
+# Onboarding's location step would add weather, radio and text-to-speech integrations
+# that need packages this project does not install (they fail at every start).
+# Marked done before the first start: location and units are set in Settings later.
+ONBOARDING = {
+    "version": 4,
+    "minor_version": 1,
+    "key": "onboarding",
+    "data": {"done": ["core_config"]},
+}
+
+
+def prepare_editor_files(config_dir: Path) -> None:
+    """Create the files the UI editors write to, and the onboarding state, if missing."""
+    for name, empty in EDITOR_FILES.items():
+        if not (config_dir / name).exists():
+            (config_dir / name).write_text(empty)
+    onboarding = config_dir / ".storage" / "onboarding"
+    if not onboarding.exists():
+        onboarding.write_text(json.dumps(ONBOARDING, indent=2))
 
 
 def check_port_free(host: str, port: int) -> None:

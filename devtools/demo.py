@@ -16,14 +16,19 @@ from .clients import HassClient, Owner, PbxSettings, is_connection_sensor, wait_
 # Entry states while Home Assistant has not yet tried to set an entry up.
 SETTING_UP = frozenset({"not_loaded", "setup_in_progress"})
 
+# The Garage extension stands for an intercom at the garage door.
+DOOR_STATION = "1003"
 # What the demo plays, in turn: (scenario, parameters).
 SCENARIOS: tuple[tuple[str, dict[str, str]], ...] = (
     ("inbound_answered", {}),
-    ("extension_status", {"extension": "1003", "status": "Registered"}),
+    ("extension_status", {"extension": DOOR_STATION, "status": "Registered"}),
     ("missed_call", {"extension": "1002"}),
+    ("door_station", {"door": DOOR_STATION}),
     ("internal_call", {}),
+    ("ring_group", {}),
+    ("transfer", {}),
     ("failed_call", {}),
-    ("extension_status", {"extension": "1003", "status": "Unavailable"}),
+    ("extension_status", {"extension": DOOR_STATION, "status": "Unavailable"}),
 )
 
 
@@ -34,7 +39,6 @@ class DemoSettings:
     hass_url: str
     owner: Owner
     pbx: PbxSettings
-    report_port: int
 
 
 def set_up(settings: DemoSettings, simulator: ControlClient) -> None:
@@ -58,24 +62,17 @@ def set_up(settings: DemoSettings, simulator: ControlClient) -> None:
         if result.get("type") != "create_entry":
             raise RuntimeError(f"adding the simulated PBX failed: {result}")
         entry_id = result["result"]["entry_id"]
-    # The simulator is on loopback, which Home Assistant never picks as its own
-    # address for reports: point the reports at 127.0.0.1 explicitly.
-    options = hass.set_options(
-        entry_id,
-        {
-            "heartbeat_interval": 60,
-            "callback_host": "127.0.0.1",
-            "callback_port": settings.report_port,
-        },
-    )
+    # Kitchen's extension is the demo's door station: its Calls entity is a doorbell.
+    options = hass.set_options(entry_id, {"door_stations": [DOOR_STATION]})
     if options.get("type") != "create_entry":
-        raise RuntimeError(f"setting the report address failed: {options}")
-    # The entry reloads with the new options: wait for the new session.
-    wait_for(
-        lambda: simulator.reports_go_to(f"{settings.hass_url}/") or None,
-        timeout=60,
-        what="the PBX to report to Home Assistant",
-    )
+        raise RuntimeError(f"setting the door station failed: {options}")
+    if settings.pbx.tcp_port is None:
+        # The entry reloads with the new options: wait for the new session.
+        wait_for(
+            lambda: simulator.reports_go_to(f"{settings.hass_url}/") or None,
+            timeout=60,
+            what="the PBX to report to Home Assistant",
+        )
     hass.wait_for_state(is_connection_sensor, "connected", timeout=60)
 
 
@@ -113,7 +110,13 @@ def play_forever(simulator: ControlClient, interval: float) -> None:
 
 
 def run(
-    *, hass_port: int, owner: Owner, pbx_port: int, pbx_password: str, interval: float
+    *,
+    hass_port: int,
+    owner: Owner,
+    pbx_port: int,
+    pbx_password: str,
+    interval: float,
+    tcp_port: int | None,
 ) -> None:
     """Set up the demo, say how to log in, then play calls until stopped."""
     hass_url = f"http://127.0.0.1:{hass_port}"
@@ -122,8 +125,12 @@ def run(
         DemoSettings(
             hass_url=hass_url,
             owner=owner,
-            pbx=PbxSettings(host="127.0.0.1", port=pbx_port, password=pbx_password),
-            report_port=hass_port,
+            pbx=PbxSettings(
+                host="127.0.0.1",
+                port=pbx_port,
+                password=pbx_password,
+                tcp_port=tcp_port,
+            ),
         ),
         simulator,
     )
