@@ -87,6 +87,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: YeastarConfigEntry) -> b
     coordinator = YeastarCoordinator(hass, entry, client, receiver, names)
     history = CallHistory(hass, entry.entry_id)
     await history.async_load()
+    entry.async_on_unload(history.async_flush)
     sms_results = SmsResults()
     entry.runtime_data = YeastarRuntimeData(
         coordinator=coordinator,

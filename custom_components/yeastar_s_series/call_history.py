@@ -2,7 +2,8 @@
 
 Each `NewCdr` report is one record; they are saved with Home Assistant's
 `Store`, a few seconds after the last one (a busy hour writes once, not per
-call). Times are the PBX's local time, taken to be Home Assistant's.
+call), and when the entry unloads or Home Assistant stops. Times are the PBX's
+local time, taken to be Home Assistant's.
 """
 
 from collections import deque
@@ -118,6 +119,10 @@ class CallHistory:
             return
         self._records.append(CallRecord.from_fields(report.fields))
         self._store.async_delay_save(self._stored, SAVE_DELAY)
+
+    async def async_flush(self) -> None:
+        """Save what waits to be saved now (the entry unloads)."""
+        await self._store.async_save(self._stored())
 
     def recording(self, name: str) -> CallRecord | None:
         """Return the kept record whose recording has this file name."""

@@ -1,0 +1,161 @@
+"""Call history: the call records the PBX reported, kept, filtered and named."""
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.yeastar_s_series.api import ApiVersion
+from custom_components.yeastar_s_series.call_history import storage_key
+from custom_components.yeastar_s_series.const import (
+    CONF_API_VERSION,
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
+    DOMAIN,
+)
+from simulator import Scenario, SimulatedPBX
+from simulator.scenarios import DEFAULT_CALLER
+from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+
+CALLS = (
+    Scenario.INBOUND_ANSWERED,
+    Scenario.MISSED_CALL,
+    Scenario.RING_GROUP,
+    Scenario.INTERNAL_CALL,
+    Scenario.FAILED_CALL,
+)
+
+
+async def _load(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, version: ApiVersion
+) -> MockConfigEntry:
+    """Set up the entry for the simulator with an API version."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title="Yeastar S100",
+        unique_id=SERIAL,
+        data=entry_data(pbx, **{CONF_API_VERSION: version.value}),
+        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
+    )
+    await setup_entry(hass, entry)
+    return entry
+
+
+async def _calls(hass: HomeAssistant, pbx: SimulatedPBX) -> None:
+    """Play one call of each kind, a clock minute apart, and let the records arrive."""
+    for scenario in CALLS:
+        await pbx.play(scenario)
+        await pbx.wait_delivered()
+        pbx.clock.advance(60)
+    await hass.async_block_till_done()
+
+
+def _device(hass: HomeAssistant, number: str | None = None) -> str:
+    """Return the device id of an extension, or of the PBX."""
+    key = SERIAL if number is None else f"{SERIAL}_{number}"
+    found = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, key), ENTRY_ID)
+    assert found is not None
+    return found.id
+
+
+async def history(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
+    """Run get_call_history and return its records."""
+    data.setdefault("device_id", _device(hass))
+    response = await hass.services.async_call(
+        DOMAIN, "get_call_history", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    records: list[dict[str, Any]] = response["records"]  # type: ignore[assignment]
+    return records
+
+
+@pytest.mark.parametrize("version", [ApiVersion.V2_0_0, ApiVersion.V1_1_0], ids=str)
+async def test_records_in_plain_words(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, version: ApiVersion
+) -> None:
+    """Newest first, the PBX's spellings normalised once, the parties named."""
+    await _load(hass, pbx, ha_port, version)
+    await _calls(hass, pbx)
+
+    records = await history(hass)
+
+    summary = [
+        (r["from"], r["to"], r["answered_by"], r["direction"], r["status"])
+        for r in records
+    ]
+    assert summary == [
+        ("1002", "41000", None, "outbound", "busy"),
+        ("1000", "1001", None, "internal", "answered"),
+        # v1 "NO ANSWER" and v2 "NO ANSWERED" alike; 6200(1001): the ring group, then who took it.
+        (DEFAULT_CALLER, "6200", "1001", "inbound", "answered"),
+        (DEFAULT_CALLER, "1001", None, "inbound", "missed"),
+        (DEFAULT_CALLER, "1001", None, "inbound", "answered"),
+    ]
+    internal, group = records[1], records[2]
+    assert (internal["from_name"], internal["to_name"]) == ("Jayson", "Front Desk")
+    assert group["answered_by_name"] == "Front Desk"
+    assert group["trunk"] == "SIP-142"
+    assert group["duration"] >= group["talk_time"] >= 0
+    starts = [dt_util.parse_datetime(r["start"]) for r in records]
+    assert starts == sorted(starts, reverse=True)  # type: ignore[type-var]
+    assert all(start is not None and start.tzinfo is not None for start in starts)
+
+
+async def test_filters(hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int) -> None:
+    """By extension, direction, status, time and number of records."""
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await _calls(hass, pbx)
+    everything = await history(hass)
+
+    kitchen = await history(hass, device_id=_device(hass, "1002"))
+    # The ring group rang Kitchen too; its record names the group and who answered.
+    assert [(r["from"], r["to"]) for r in kitchen] == [("1002", "41000")]
+    assert [r["status"] for r in await history(hass, status="missed")] == ["missed"]
+    assert {r["direction"] for r in await history(hass, direction="inbound")} == {
+        "inbound"
+    }
+    assert await history(hass, limit=2) == everything[:2]
+    since = everything[1]["start"]
+    assert await history(hass, since=since) == everything[:2]
+
+
+async def test_history_survives_a_restart(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Records are saved when the entry unloads, and read back when it loads again.
+
+    What is saved holds no PIN code (the code a caller dialled to be let out).
+    """
+    entry = await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await _calls(hass, pbx)
+    before = await history(hass)
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    saved = hass_storage[storage_key(ENTRY_ID)]["data"]
+    assert len(saved) == len(CALLS)
+    assert "pincode" not in str(saved)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert await history(hass) == before
+
+
+async def test_no_download_on_the_oldest_api(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """API v1.0.0 has no call record download: the PBX source says so in words."""
+    await _load(hass, pbx, ha_port, ApiVersion.V1_0_0)
+
+    with pytest.raises(ServiceValidationError) as caught:
+        await history(hass, source="pbx")
+
+    assert caught.value.translation_key == "not_supported"
+    assert not [r for r in pbx.received if r.endpoint.startswith("cdr/")]
