@@ -31,6 +31,7 @@ import pytest
 
 from devtools.clients import wait_for
 
+from .common import calls_entity
 from .conftest import HassProcess, SimulatorProcess
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -51,6 +52,7 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 # The first load of the frontend (a few MB of JavaScript) is slow on a small, busy machine.
 TIMEOUT_MS = 45_000
 EXTENSIONS = ("Jayson (1000)", "Front Desk (1001)", "Kitchen (1002)", "Garage (1003)")
+TRUNKS = ("SIP-142", "sip-143", "FXO2-3", "DIGIT1", "GSM2-7")
 
 pytestmark = [
     pytest.mark.e2e,
@@ -94,11 +96,6 @@ def screenshot(page: Page, name: str) -> None:
     png = page.screenshot(animations="disabled")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"{name}.png").write_bytes(png)
-
-
-def calls_entity(entity_id: str) -> bool:
-    """Match the PBX's call event entity."""
-    return entity_id.startswith("event.") and entity_id.endswith("_calls")
 
 
 def call_recorded(hass: HassProcess, callid: str) -> Callable[[], bool | None]:
@@ -233,10 +230,11 @@ def test_add_the_pbx_from_the_ui(
         screenshot(page, "config-flow")
         dialog.get_by_role("button", name="Submit").click()
 
-        # Success: the step that names the new devices and puts them in areas.
+        # Success: the step that names the new devices (the PBX, each extension, each
+        # trunk) and puts them in areas.
         expect(dialog.get_by_text("Name and assign")).to_be_visible()
         names = dialog.get_by_role("textbox", name="Device name")
-        expect(names).to_have_count(1 + len(EXTENSIONS))
+        expect(names).to_have_count(1 + len(EXTENSIONS) + len(TRUNKS))
         expect(names.first).to_have_value("Yeastar S100")
         screenshot(page, "config-flow-done")
         dialog.get_by_role("button", name="Skip and finish").click()
@@ -311,11 +309,16 @@ def test_entities(tab: BrowserTab) -> None:
         page.get_by_role("button", name="Group by Device").click()
         page.get_by_text("Don't group", exact=True).click()
         rows = page.get_by_role("row")
-        for name in ("Calls", "Connection", "Session expiry", "Last report"):
+        # The list shows only what fits the window: search one device at a time.
+        search = page.get_by_placeholder(re.compile(r"^Search \d+ entities$"))
+        search.fill("Yeastar S100")
+        for name in ("Calls", "Connection", "Active calls", "Last report"):
             expect(rows.filter(has_text=name).first).to_be_visible()
-        for extension in EXTENSIONS:
-            expect(rows.filter(has_text=extension)).to_contain_text("Status")
         screenshot(page, "entities")
+        for extension in EXTENSIONS:
+            search.fill(extension)
+            for name in ("Status", "Call", "Calls"):
+                expect(rows.filter(has_text=name).first).to_be_visible()
 
     tab.run(steps)
 
