@@ -357,11 +357,12 @@ async def test_invite_not_answered(v2: Api, controlled: SimulatedPBX) -> None:
     """With no decision, the PBX routes the call itself when the window closes."""
     controlled.invite_window = 0.05
     await controlled.play(Scenario.DOOR_STATION)
-    await v2.reports()
+    reports = await v2.reports()
     async with asyncio.timeout(5):
         while len(controlled.calls[1].legs) < 2:
             await asyncio.sleep(0.01)
-    assert [r["event"] for r in await v2.reports()] == ["Incoming", "CallStatus"]
+    reports += await v2.reports()  # on a busy machine the first look may see them all
+    assert [r["event"] for r in reports][-2:] == ["Incoming", "CallStatus"]
 
 
 async def test_door_station_without_control(v2: Api, pbx: SimulatedPBX) -> None:
