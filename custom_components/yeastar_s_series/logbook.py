@@ -170,6 +170,8 @@ def _ends(data: Mapping[str, Any], words: Words) -> tuple[str, str]:
         callers = [
             party for party in extensions if party.get("status") in _CALLER_STATUSES
         ]
+        if not callers and len(extensions) > 1:
+            callers = extensions[:1]  # both hang up: the PBX names the caller first
         callees = [party for party in extensions if party not in callers]
     elif data.get("event") in _CALLEE_FIRST:
         callees, callers = extensions[:1], extensions[1:]

@@ -118,3 +118,60 @@ async def test_a_call_reads_in_words(
     ]
     assert [entry["message"] for entry in described] == expected
     assert {entry["name"] for entry in described} == {config_entry.title}
+
+
+async def test_calls_between_extensions_and_a_reboot_read_in_words(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    logbook: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """An internal call, a failed outside call and a reboot: who, whom, why, in words."""
+    await setup_entry(hass, config_entry)
+    since = dt_util.utcnow()
+    for scenario in (Scenario.INTERNAL_CALL, Scenario.FAILED_CALL, Scenario.REBOOT):
+        await pbx.play(scenario)
+        await pbx.wait_delivered()
+        await hass.async_block_till_done()
+
+    entries = await logbook_entries(hass, since)
+    described = [
+        entry["message"]
+        for entry in entries
+        if entry.get("domain") == "yeastar_s_series"
+        and "is now" not in entry["message"]
+    ]
+    assert described == [
+        "Call from Jayson (1000) to Front Desk (1001): ringing",
+        "Call from Jayson (1000) to Front Desk (1001): answered",
+        "Call from Jayson (1000) to Front Desk (1001): hung up",
+        "Call record: Jayson (1000) to Front Desk (1001), ANSWERED, 10 s talking",
+        "Call from Kitchen (1002) to 41000 failed: 486 Busy here",
+        "Call record: Kitchen (1002) to 41000, BUSY, 0 s talking",
+        "The PBX has started",
+    ]
+
+
+async def test_reports_of_an_unloaded_pbx_still_read(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    logbook: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Once the PBX is unloaded, its past entries still read, under a generic name."""
+    await setup_entry(hass, config_entry)
+    since = dt_util.utcnow()
+    await pbx.play(Scenario.EXTENSION_STATUS, extension="1003", status="Unavailable")
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(config_entry.entry_id)
+
+    [entry] = [
+        entry
+        for entry in await logbook_entries(hass, since)
+        if entry.get("domain") == "yeastar_s_series"
+    ]
+    assert (entry["name"], entry["message"]) == (
+        "Yeastar PBX",
+        "1003 is now No phone registered",
+    )
