@@ -44,6 +44,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
     CONF_RECORDINGS,
+    CONF_TCP_PORT,
     CONF_TRUNK_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PORT,
@@ -51,7 +52,7 @@ from custom_components.yeastar_s_series.const import (
     DOMAIN,
 )
 from custom_components.yeastar_s_series.coordinator import LOCKOUTS
-from simulator import SimCertificate, SimulatedPBX, generate_certificate
+from simulator import LoginAnswer, SimCertificate, SimulatedPBX, generate_certificate
 from simulator.pbx import DEFAULT_API_VERSIONS, LOCKOUT_SECONDS
 from tests.common import PASSWORD, SERIAL, setup_entry
 
@@ -167,6 +168,63 @@ async def start_user_flow(hass: HomeAssistant) -> ConfigFlowResult:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     return result
+
+
+@pytest.fixture
+async def tcp_pbx() -> AsyncIterator[SimulatedPBX]:
+    """Run a PBX whose Report Method is TCP (its event port answers AMI-style)."""
+    async with simulated_pbx(
+        report_method="tcp", tcp_answer=LoginAnswer.AMI
+    ) as simulated:
+        yield simulated
+
+
+@pytest.mark.usefixtures("ha_port", "mock_setup_entry")
+async def test_user_tcp_report_method_asks_for_the_event_port(
+    hass: HomeAssistant, tcp_pbx: SimulatedPBX
+) -> None:
+    """A PBX reporting over TCP: the flow asks for its event port and tests it first."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(tcp_pbx)
+    )
+    assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "tcp")
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TCP_PORT: unused_port()}
+    )
+    assert result["errors"] == {"base": "tcp_cannot_connect"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TCP_PORT: tcp_pbx.tcp_port}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The TCP method logs in with the password itself: only then is it kept.
+    assert result["data"][CONF_PASSWORD] == PASSWORD
+    assert result["result"].options == {CONF_TCP_PORT: tcp_pbx.tcp_port}
+
+
+@pytest.mark.usefixtures("ha_port", "mock_setup_entry")
+async def test_user_tcp_event_port_refusing_the_login(
+    hass: HomeAssistant, tcp_pbx: SimulatedPBX
+) -> None:
+    """The event port refuses the login (its password was changed meanwhile): one try."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(tcp_pbx)
+    )
+    tcp_pbx.password = NEW_PASSWORD
+    failed = tcp_pbx.stats.failed_logins
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TCP_PORT: tcp_pbx.tcp_port}
+    )
+
+    assert (result["type"], result["errors"]) == (
+        FlowResultType.FORM,
+        {"base": "tcp_refused"},
+    )
+    assert tcp_pbx.stats.failed_logins == failed + 1
 
 
 # User step: success
