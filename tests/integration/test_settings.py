@@ -37,7 +37,7 @@ from custom_components.yeastar_s_series.const import (
     DOMAIN,
 )
 from custom_components.yeastar_s_series.inventory import INTERVALS, Part
-from simulator import SimulatedPBX
+from simulator import ConfigChange, SimulatedPBX
 from simulator.settings import ForwardingForm
 from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
 
@@ -370,3 +370,18 @@ async def test_no_switches_without_settings(
     entities = er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
     assert [e.entity_id for e in entities if e.domain == SWITCH_DOMAIN] == []
     assert state(hass, "sensor.jayson_1000_call") == "idle"
+
+
+async def test_switches_come_with_the_settings(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """Settings the PBX refused at first, then told, bring the extension's switches."""
+    pbx.faults.refuse_next("10003", "extension/query")
+    await _load(hass, pbx, ha_port)
+
+    await pbx.send_report(
+        ConfigChange(type="extension", name="1000", operation="update")
+    )
+    await settle(hass, pbx)
+
+    assert state(hass, DND) == "off"
