@@ -226,7 +226,11 @@ class Configuration:
     async def add_trunk(
         self, name: str, type: str, status: str = "Registered", port: str = ""
     ) -> SimTrunk:
-        """Create a trunk (the administrator did) and report it; ValueError if it exists."""
+        """Create a trunk (the administrator did) and report it; ValueError if it exists.
+
+        Awaitable because the report leaves from the running loop. The documents show
+        only `del`; `add` for a new trunk is inferred.
+        """
         if name in self._trunks:
             raise ValueError(f"trunk {name} exists")
         trunk = self._trunks[name] = SimTrunk(name, type, status, port)
