@@ -18,6 +18,7 @@ from .reports import (
     CallFailed,
     CallStatus,
     CallTransfer,
+    ConfigChange,
     ExtensionStatus,
     ExtMember,
     Incoming,
@@ -30,6 +31,7 @@ from .reports import (
     render,
 )
 from .scenarios import Scenario
+from .settings import Configuration, SimForwarding, SimSettings
 from .switchboard import Refused
 from .tcp_events import LoginAnswer
 
@@ -38,6 +40,8 @@ __all__ = [
     "CallFailed",
     "CallStatus",
     "CallTransfer",
+    "ConfigChange",
+    "Configuration",
     "ControlAPI",
     "ControlClient",
     "ControlError",
@@ -61,7 +65,9 @@ __all__ = [
     "SimClock",
     "SimContact",
     "SimExtension",
+    "SimForwarding",
     "SimSession",
+    "SimSettings",
     "SimStats",
     "SimTrunk",
     "SimulatedPBX",

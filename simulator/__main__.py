@@ -91,6 +91,22 @@ def _parser() -> argparse.ArgumentParser:
     trunk = commands.add_parser("trunk", help="change a trunk's status")
     trunk.add_argument("name")
     trunk.add_argument("status")
+    add_trunk = commands.add_parser("add-trunk", help="create a trunk (reported)")
+    add_trunk.add_argument("name")
+    add_trunk.add_argument("type", help="SIP, IAX, FXO, BRI, E1, GSM...")
+    add_trunk.add_argument("--status", default="Registered")
+    add_trunk.add_argument("--port", default="", help="a hardware trunk's port")
+    delete_trunk = commands.add_parser("delete-trunk", help="delete a trunk (reported)")
+    delete_trunk.add_argument("name")
+    extension_settings = commands.add_parser(
+        "extension-settings",
+        help="change an extension's settings as the PBX's administrator"
+        " (extension/update fields: dnd=on, alwaysforward=on, atransferto=Voicemail...)",
+    )
+    extension_settings.add_argument("number")
+    extension_settings.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE"
+    )
     phone = commands.add_parser("phone", help="pick up or put down a phone")
     phone.add_argument("number")
     phone.add_argument("action", choices=["pick_up", "hang_up"])
@@ -100,7 +116,18 @@ def _parser() -> argparse.ArgumentParser:
     settings.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     reboot = commands.add_parser("reboot", help="reboot the PBX")
     state = commands.add_parser("state", help="show the PBX's state")
-    for command in (play, fault, trunk, phone, settings, reboot, state):
+    for command in (
+        play,
+        fault,
+        trunk,
+        add_trunk,
+        delete_trunk,
+        extension_settings,
+        phone,
+        settings,
+        reboot,
+        state,
+    ):
         command.add_argument(
             "--url", default=DEFAULT_URL, help="the simulator's base URL"
         )
@@ -171,6 +198,14 @@ def _control(args: argparse.Namespace) -> int:
             answer = client.fault(args.name, _value(args.value))
         elif args.command == "trunk":
             answer = client.trunk(args.name, args.status)
+        elif args.command == "add-trunk":
+            answer = client.add_trunk(
+                args.name, args.type, status=args.status, port=args.port
+            )
+        elif args.command == "delete-trunk":
+            answer = client.delete_trunk(args.name)
+        elif args.command == "extension-settings":
+            answer = client.extension_settings(args.number, **_params(args.param))
         elif args.command == "phone":
             answer = client.phone(args.number, args.action)
         elif args.command == "settings":

@@ -13,6 +13,8 @@ from aiohttp import web
 
 from .pbx import REPORT_METHODS, SimulatedPBX
 from .scenarios import Scenario
+from .settings import FORWARDING_FORMS
+from .switchboard import Refused
 
 PREFIX = "/__simulator__"
 _SESSION_FIELDS = (
@@ -50,6 +52,9 @@ class ControlAPI:
                 web.post(f"{PREFIX}/forget_tokens", self._forget_tokens),
                 web.post(f"{PREFIX}/extension", self._extension),
                 web.post(f"{PREFIX}/trunk", self._trunk),
+                web.post(f"{PREFIX}/trunk/add", self._add_trunk),
+                web.post(f"{PREFIX}/trunk/delete", self._delete_trunk),
+                web.post(f"{PREFIX}/extension_settings", self._extension_settings),
                 web.post(f"{PREFIX}/contact", self._contact),
                 web.post(f"{PREFIX}/phone", self._phone),
                 web.post(f"{PREFIX}/settings", self._settings),
@@ -190,6 +195,43 @@ class ControlAPI:
             raise web.HTTPNotFound(text=f"no trunk {name}") from None
         return web.json_response({"name": name, "status": status})
 
+    async def _add_trunk(self, request: web.Request) -> web.Response:
+        """Create a trunk (``name``, ``type``, [``status``], [``port``]); ConfigChange follows."""
+        body = {key: str(value) for key, value in (await _json_body(request)).items()}
+        try:
+            trunk = await self._pbx.configuration.add_trunk(**body)
+        except TypeError as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
+        except ValueError as err:
+            raise web.HTTPConflict(text=str(err)) from None
+        return web.json_response(trunk.list_item())
+
+    async def _delete_trunk(self, request: web.Request) -> web.Response:
+        """Delete a trunk by ``name``; ConfigChange follows."""
+        name = str((await _json_body(request)).get("name"))
+        try:
+            await self._pbx.configuration.delete_trunk(name)
+        except KeyError:
+            raise web.HTTPNotFound(text=f"no trunk {name}") from None
+        return web.json_response({"name": name, "deleted": True})
+
+    async def _extension_settings(self, request: web.Request) -> web.Response:
+        """Change an extension's settings as the PBX's administrator (no report).
+
+        The fields are named as ``extension/update`` names them, beside ``number``;
+        the answer is the extension's ``extension/query`` item (v2).
+        """
+        body = await _json_body(request)
+        number = str(body.pop("number", ""))
+        configuration = self._pbx.configuration
+        try:
+            configuration.change(number, body)
+        except KeyError:
+            raise web.HTTPNotFound(text=f"no extension {number}") from None
+        except Refused as err:
+            raise web.HTTPBadRequest(text=f"refused: errno {err.errno}") from None
+        return web.json_response(configuration.item(number))
+
     async def _contact(self, request: web.Request) -> web.Response:
         """Add a company contact; answer it as the PBX lists it."""
         body = await _json_body(request)
@@ -215,20 +257,29 @@ class ControlAPI:
         return web.json_response({"number": number, "action": action})
 
     async def _settings(self, request: web.Request) -> web.Response:
-        """Change the report method and the inbound call control; answer all settings."""
+        """Change the report method, the inbound call control, how settings read; answer all."""
         body = await _json_body(request)
         pbx = self._pbx
+        configuration = pbx.configuration
         method = body.get("report_method", pbx.report_method)
         if method not in REPORT_METHODS:
             raise web.HTTPBadRequest(text="report_method must be http or tcp")
+        form = body.get("forwarding_form", configuration.forwarding_form)
+        if form not in FORWARDING_FORMS:
+            raise web.HTTPBadRequest(text="forwarding_form must be long or compact")
         try:
             window = _seconds(
                 body.get("invite_window", pbx.invite_window), allow_zero=False
+            )
+            gap = _seconds(
+                body.get("apply_gap", configuration.apply_gap), allow_zero=True
             )
         except (TypeError, ValueError) as err:
             raise web.HTTPBadRequest(text=str(err)) from None
         pbx.report_method = method
         pbx.invite_window = window
+        configuration.forwarding_form = form
+        configuration.apply_gap = gap
         pbx.inbound_call_control = bool(
             body.get("inbound_call_control", pbx.inbound_call_control)
         )
@@ -242,6 +293,8 @@ def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
         "tcp_port": pbx.tcp_port,
         "inbound_call_control": pbx.inbound_call_control,
         "invite_window": pbx.invite_window,
+        "forwarding_form": pbx.configuration.forwarding_form,
+        "apply_gap": pbx.configuration.apply_gap,
     }
 
 

@@ -58,12 +58,27 @@ class ControlClient:
         """Change a trunk's status."""
         return self._call("POST", "trunk", {"name": name, "status": status})
 
+    def add_trunk(self, name: str, type: str, **extra: str) -> Json:
+        """Create a trunk ([``status``], [``port``]); the PBX reports a ConfigChange."""
+        return self._call("POST", "trunk/add", {"name": name, "type": type, **extra})
+
+    def delete_trunk(self, name: str) -> Json:
+        """Delete a trunk; the PBX reports a ConfigChange."""
+        return self._call("POST", "trunk/delete", {"name": name})
+
+    def extension_settings(self, number: str, **fields: str) -> Json:
+        """Change an extension's settings as the PBX's administrator; return them all.
+
+        ``fields`` as ``extension/update`` names them (``dnd="on"``); none: just read.
+        """
+        return self._call("POST", "extension_settings", {"number": number, **fields})
+
     def phone(self, number: str, action: str) -> Json:
         """Pick up (``pick_up``) or put down (``hang_up``) the phone of a number."""
         return self._call("POST", "phone", {"number": number, "action": action})
 
     def settings(self, **values: object) -> Json:
-        """Change settings (report_method, inbound_call_control, invite_window); return all."""
+        """Change settings (report_method, forwarding_form, apply_gap...); return all."""
         return self._call("POST", "settings", values)
 
     def reports_go_to(self, url: str) -> bool:

@@ -37,6 +37,7 @@ from .sessions import (
     SimStats,
     parse_port,
 )
+from .settings import Configuration
 from .switchboard import Refused, Switchboard
 from .tcp_events import LoginAnswer, TcpEventServer
 
@@ -167,6 +168,10 @@ class SimulatedPBX:
             for trunk in (default_trunks() if trunks is None else trunks)
         }
         self._contacts: dict[str, SimContact] = {}
+        # Extension settings and trunks added or deleted (extension/query, /update).
+        self.configuration = Configuration(
+            self._extensions, self._trunks, self.clock, self._emit
+        )
         self._sessions = Sessions(self.clock, self.stats)
         self._sender = ReportSender(report_retries, report_retry_delay)
         self._switchboard = Switchboard(self, self._emit)
@@ -523,7 +528,10 @@ class SimulatedPBX:
         handlers[lists[1]] = functools.partial(self._trunklist, version)
         if v2:
             handlers["companycontacts/query"] = self._companycontacts
-        for endpoint, handler in self._call_api.handlers(version).items():
+        for endpoint, handler in (
+            *self._call_api.handlers(version).items(),
+            *self.configuration.handlers(version).items(),
+        ):
             handlers[endpoint] = _body_only(handler)
         return handlers
 

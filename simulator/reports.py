@@ -207,8 +207,27 @@ class PlayPromptEnd:
     prompt: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigChange:
+    """The PBX applied a configuration change: an extension updated, a trunk added or deleted.
+
+    ``type`` is ``extension`` (named in ``extid``, in both formats) or ``trunk`` (named in
+    ``trunkname``); ``operation`` ``update``, ``add`` or ``del`` as the documents spell them.
+    """
+
+    type: Literal["extension", "trunk"]
+    name: str
+    operation: Literal["add", "update", "del"]
+
+    def pairs(self) -> _Pairs:
+        """Return the fields after the name, in the documents' order."""
+        key = "extid" if self.type == "extension" else "trunkname"
+        return [("type", self.type), (key, self.name), ("operation", self.operation)]
+
+
 type Report = (
     BootUp
+    | ConfigChange
     | ExtensionStatus
     | CallStatus
     | CallFailed
@@ -246,6 +265,8 @@ def _v2_bodies(report: Report) -> list[_Pairs]:
     match report:
         case BootUp():
             return [[("event", "BootUp")]]
+        case ConfigChange():
+            return [[("event", "ConfigChange"), *report.pairs()]]
         case ExtensionStatus(extension, status, registered_ip):
             return [
                 [
@@ -309,6 +330,8 @@ def _v1_bodies(report: Report, *, old: bool) -> list[_Pairs]:
     match report:
         case BootUp():
             return [[("action", "BootUp")]]
+        case ConfigChange():
+            return [[("action", "ConfigChange"), *report.pairs()]]
         case ExtensionStatus(extension, status):
             return [
                 [

@@ -134,7 +134,9 @@ def _async_add_per_item(
     """Add the entities of each item of the inventory when it first shows up.
 
     An item the PBX drops loses its device (and entities) with the next read; if
-    it comes back, it gets them again.
+    it comes back, it gets them again. An item that has none yet (the PBX did not
+    tell an extension's settings) is tried again at each update, so a read the PBX
+    refused once does not cost its entities until a restart.
     """
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
@@ -143,9 +145,12 @@ def _async_add_per_item(
     def _async_add_new() -> None:
         current = set(keys(coordinator.data))
         known.intersection_update(current)
-        new = sorted(current - known)
-        known.update(new)
-        async_add_entities(entity for key in new for entity in build(coordinator, key))
+        entities: list[Entity] = []
+        for key in sorted(current - known):
+            if built := list(build(coordinator, key)):
+                known.add(key)
+                entities.extend(built)
+        async_add_entities(entities)
 
     _async_add_new()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_new))

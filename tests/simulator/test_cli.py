@@ -119,3 +119,17 @@ def test_certificate_file_keeps_the_certificate(tmp_path: Path) -> None:
     assert first.startswith("sha256 fingerprint: ")
     assert pem.stat().st_mode & 0o777 == 0o600
     assert fingerprint() == first
+
+
+def test_extension_settings_and_trunks(served: tuple[str, list[str]]) -> None:
+    """The administrator's changes: an extension's settings, a trunk added and deleted."""
+    url = served[0]
+    changed = _run("extension-settings", "1000", "--url", url, "--param", "dnd=on")
+    assert json.loads(changed.stdout)["dnd"] == "on"
+    refused = _run("extension-settings", "1000", "--url", url, "--param", "dnd=x")
+    assert refused.returncode == 1
+    added = _run("add-trunk", "GSM3-1", "GSM", "--port", "Span3-Port1", "--url", url)
+    assert json.loads(added.stdout)["port"] == "Span3-Port1"
+    assert _run("delete-trunk", "GSM3-1", "--url", url).returncode == 0
+    state = json.loads(_run("state", "--url", url).stdout)
+    assert "GSM3-1" not in [trunk["name"] for trunk in state["trunks"]]

@@ -99,6 +99,13 @@ async def test_play_and_extension(
         ("phone", {"number": "1001", "action": "dance"}, 400),
         ("settings", {"report_method": "smtp"}, 400),
         ("settings", {"invite_window": 0}, 400),
+        ("settings", {"forwarding_form": "short"}, 400),
+        ("settings", {"apply_gap": -1}, 400),
+        ("extension_settings", {"number": "1009", "dnd": "on"}, 404),
+        ("extension_settings", {"number": "1000", "dnd": "maybe"}, 400),
+        ("trunk/add", {"name": "SIP-142", "type": "SIP"}, 409),
+        ("trunk/add", {"name": "SIP-200"}, 400),
+        ("trunk/delete", {"name": "SIP-200"}, 404),
         ("fault", {"name": "flood", "value": 1}, 400),
         ("fault", {"name": "down", "value": 0}, 400),
         ("fault", {"name": "slow", "value": "soon"}, 400),
@@ -159,6 +166,8 @@ async def test_calls_and_settings(
             "tcp_port": pbx.tcp_port,
             "inbound_call_control": True,
             "invite_window": 5,
+            "forwarding_form": "long",
+            "apply_gap": 1.0,
         }
     )
     assert state["faults"]["errnos"] == [
