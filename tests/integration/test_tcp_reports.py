@@ -161,3 +161,39 @@ async def test_refused_event_port_login_asks_the_user(
     expected = 3 if tcp_pbx.tcp_answer is LoginAnswer.SILENT else 1
     assert failed == expected
     assert _attributes(hass)["event_link"] == "refused"
+
+
+async def test_pbx_switched_to_tcp_asks_for_the_password(
+    hass: HomeAssistant, ha_port: int
+) -> None:
+    """An entry made for HTTP reports, the PBX now on TCP: one question, then events."""
+    async with SimulatedPBX(
+        password=PASSWORD, serial=SERIAL, report_method="tcp"
+    ) as pbx:
+        entry = _entry(pbx, ha_port)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            entry, data={k: v for k, v in entry.data.items() if k != CONF_PASSWORD}
+        )
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        [flow] = [
+            flow
+            for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            if flow["context"]["source"] == SOURCE_REAUTH
+        ]
+        assert flow["step_id"] == "reauth_tcp"
+        assert _attributes(hass)["event_link"] == "password_needed"
+
+        result = await hass.config_entries.flow.async_configure(
+            flow["flow_id"], {"username": "api", CONF_PASSWORD: PASSWORD}
+        )
+        await hass.async_block_till_done()
+
+        assert result["reason"] == "reauth_successful"
+        assert entry.data[CONF_PASSWORD] == PASSWORD
+        await _linked(hass, pbx)
+        events = async_capture_events(hass, EVENT_YEASTAR)
+        await pbx.play(Scenario.MISSED_CALL, extension="1001")
+        await _deliver(hass, pbx)
+        assert [event.data["event"] for event in events][-1] == "NewCdr"
