@@ -916,12 +916,16 @@ async def test_reconfigure_wrong_device(
                 CONF_TRUNK_INTERVAL: 600.0,
                 CONF_CALLBACK_HOST: "192.0.2.10",
                 CONF_CALLBACK_PORT: 8300.0,
+                CONF_DOOR_STATIONS: ["1003"],
+                CONF_RECORDINGS: True,
             },
             {
                 CONF_HEARTBEAT_INTERVAL: 120,
                 CONF_TRUNK_INTERVAL: 600,
                 CONF_CALLBACK_HOST: "192.0.2.10",
                 CONF_CALLBACK_PORT: 8300,
+                CONF_DOOR_STATIONS: ["1003"],
+                CONF_RECORDINGS: True,
             },
         ),
         (

@@ -197,3 +197,25 @@ async def test_pbx_switched_to_tcp_asks_for_the_password(
         await pbx.play(Scenario.MISSED_CALL, extension="1001")
         await _deliver(hass, pbx)
         assert [event.data["event"] for event in events][-1] == "NewCdr"
+
+
+async def test_options_change_the_event_port(hass: HomeAssistant, ha_port: int) -> None:
+    """A PBX reporting over TCP: its event port is an option, and the link follows it."""
+    async with (
+        SimulatedPBX(password=PASSWORD, serial=SERIAL, report_method="tcp") as pbx,
+        SimulatedPBX(password=PASSWORD, serial=SERIAL, report_method="tcp") as moved,
+    ):
+        entry = _entry(pbx, ha_port)
+        await setup_entry(hass, entry)
+        await _linked(hass, pbx)
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert CONF_TCP_PORT in result["data_schema"].schema
+
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {"heartbeat_interval": 30, CONF_TCP_PORT: float(moved.tcp_port)},
+        )
+        await hass.async_block_till_done()
+
+        assert entry.options[CONF_TCP_PORT] == moved.tcp_port
+        await _linked(hass, moved)
