@@ -4,7 +4,9 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 import contextlib
+import inspect
 import json
+import os
 from pathlib import Path
 import sys
 import urllib.error
@@ -18,10 +20,18 @@ from . import (
     load_or_create_certificate,
 )
 from .pbx import DEFAULT_API_VERSIONS, REPORT_METHODS, Json
-from .scenarios import Scenario
+from .scenarios import CALL_FLOWS, STAYS, Scenario, inbound_answered
 from .tcp_events import LoginAnswer
 
-DEFAULT_URL = "http://127.0.0.1:8088"
+# Where `scripts/develop` runs its simulator; YEASTAR_SIMULATOR_URL points elsewhere.
+DEFAULT_URL = os.environ.get("YEASTAR_SIMULATOR_URL", "https://127.0.0.1:18088")
+FAULTS = {
+    "down": "seconds the PBX stops answering (then it listens again)",
+    "slow": "seconds each answer waits (0: off)",
+    "garbage": "true: answers that are no JSON; false: off",
+    "errno": 'the next request refused with this errno: 10008, or {"errno":'
+    ' "10008", "endpoint": "call/dial"}',
+}
 DEFAULT_TCP_PORT = 8333  # seen in third-party code; the documents give none
 
 
@@ -78,15 +88,22 @@ def _parser() -> argparse.ArgumentParser:
         default=str(LoginAnswer.AMI),
         help="how the event port answers a login (the documents do not say)",
     )
-    play = commands.add_parser("play", help="play a scenario")
+    play = commands.add_parser(
+        "play",
+        help="play a scenario",
+        epilog=_scenarios_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     play.add_argument("scenario", choices=[str(s) for s in Scenario])
     play.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     fault = commands.add_parser(
         "fault",
-        help="switch a fault (down takes seconds; errno takes 10008 or"
-        ' {"errno": "10008", "endpoint": "call/dial"} for the next request)',
+        help="switch a fault",
+        epilog="faults and their values:\n"
+        + "\n".join(f"  {name:8} {meaning}" for name, meaning in FAULTS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    fault.add_argument("name", choices=["down", "slow", "garbage", "errno"])
+    fault.add_argument("name", choices=list(FAULTS))
     fault.add_argument("value")
     trunk = commands.add_parser("trunk", help="change a trunk's status")
     trunk.add_argument("name")
@@ -129,9 +146,36 @@ def _parser() -> argparse.ArgumentParser:
         state,
     ):
         command.add_argument(
-            "--url", default=DEFAULT_URL, help="the simulator's base URL"
+            "--url",
+            default=DEFAULT_URL,
+            help="the simulator's base URL (default: $YEASTAR_SIMULATOR_URL, else"
+            " scripts/develop's https://127.0.0.1:18088)",
         )
     return parser
+
+
+def _scenarios_help() -> str:
+    """List each scenario with the parameters (--param KEY=VALUE) it takes."""
+    flows = {
+        **{str(scenario): flow for scenario, flow in CALL_FLOWS.items()},
+        str(Scenario.REBOOT_MID_CALL): inbound_answered,
+    }
+    lines = ["scenarios and their parameters (--param KEY=VALUE):"]
+    for scenario in Scenario:
+        if (flow := flows.get(str(scenario))) is not None:
+            params = [
+                f"{name}={param.default}"
+                for name, param in inspect.signature(flow).parameters.items()
+                if param.kind is param.KEYWORD_ONLY and name != "stay"
+            ]
+            if stays := STAYS.get(scenario):
+                params.append(f"stay={'|'.join(stays)}")
+        elif scenario is Scenario.DOOR_STATION:
+            params = ["door=1000", "number=<the inbound number>"]
+        else:
+            params = []
+        lines.append(f"  {scenario:16} {' '.join(params) or '(none)'}")
+    return "\n".join(lines)
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -183,6 +183,8 @@ class ControlAPI:
             await self._pbx.set_extension_status(number, status)
         except KeyError:
             raise web.HTTPNotFound(text=f"no extension {number}") from None
+        except ValueError as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
         return web.json_response({"number": number, "status": status})
 
     async def _trunk(self, request: web.Request) -> web.Response:

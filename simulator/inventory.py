@@ -7,7 +7,7 @@ trunks `Registered`, lower-case `failure`, `Idle`, `Down`, `No SIM`).
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Final
 
 type Json = dict[str, Any]
 
@@ -108,6 +108,30 @@ def default_extensions() -> list[SimExtension]:
         SimExtension("1002", "Kitchen", "Idle", "FXS", port="Span1_Port3"),
         SimExtension("1003", "Garage", "unavailable"),
     ]
+
+
+# The states an ExtensionStatus report and the extension list use (the v1 and v2 guides
+# together; the PBX writes some in lower case).
+EXTENSION_STATUSES: Final = frozenset(
+    {
+        "registered",
+        "unregistered",
+        "unavailable",
+        "ringing",
+        "busy",
+        "hold",
+        "idle",
+        "malfunction",
+        "fxsnoport",
+    }
+)
+
+
+def check_extension_status(status: str) -> None:
+    """Refuse a state no PBX reports (ValueError), so a typo is not played as one."""
+    if status.lower() not in EXTENSION_STATUSES:
+        known = ", ".join(sorted(EXTENSION_STATUSES))
+        raise ValueError(f"status must be one of {known} (any case)")
 
 
 def default_trunks() -> list[SimTrunk]:

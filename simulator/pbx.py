@@ -21,6 +21,7 @@ from .inventory import (
     SimContact,
     SimExtension,
     SimTrunk,
+    check_extension_status,
     default_extensions,
     default_trunks,
     extension_list,
@@ -369,9 +370,13 @@ class SimulatedPBX:
     # Event reports
 
     async def set_extension_status(self, number: str, status: str) -> None:
-        """Change an extension's state and report it; KeyError for an unknown extension."""
+        """Change an extension's state and report it.
+
+        KeyError for an unknown extension, ValueError for a state no PBX reports.
+        """
         if number not in self._extensions:
             raise KeyError(number)
+        check_extension_status(status)
         await self.send_report(ExtensionStatus(number, status))
 
     async def play(self, scenario: Scenario | str, **params: str) -> list[Report]:

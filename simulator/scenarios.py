@@ -10,11 +10,13 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from .flows import Call, Flow
+from .inventory import check_extension_status
 from .reports import ExtensionStatus, Member, NewCdr, Report
 
 # Call is here too: canned calls are written for the identifiers it holds.
 __all__ = [
     "CALL_FLOWS",
+    "STAYS",
     "DEFAULT_CALLER",
     "DEFAULT_TRUNK",
     "Call",
@@ -51,6 +53,16 @@ class Scenario(StrEnum):
     DOOR_STATION = "door_station"
 
 
+# Where a flow can stop (``stay``): the call then stays ringing or talking.
+STAYS: dict[Scenario, tuple[str, ...]] = {
+    Scenario.INBOUND_ANSWERED: ("ringing", "talking"),
+    Scenario.MISSED_CALL: ("ringing",),
+    Scenario.INTERNAL_CALL: ("ringing", "talking"),
+    Scenario.RING_GROUP: ("ringing", "talking"),
+    Scenario.TRANSFER: ("ringing", "talking"),
+}
+
+
 def _check_stay(stay: str, *allowed: str) -> None:
     """Refuse a stop the flow does not have."""
     if stay not in ("", *allowed):
@@ -66,7 +78,7 @@ def inbound_answered(
     stay: str = "",
 ) -> list[Report]:
     """Play an outside caller who reaches an extension, talks and hangs up."""
-    _check_stay(stay, "ringing", "talking")
+    _check_stay(stay, *STAYS[Scenario.INBOUND_ANSWERED])
     flow = Flow(call)
     outside = flow.outside("inbound", caller, extension, trunk)
     phone = flow.phone(extension)
@@ -90,7 +102,7 @@ def missed_call(
     stay: str = "",
 ) -> list[Report]:
     """Play an outside caller ringing an extension that never answers."""
-    _check_stay(stay, "ringing")
+    _check_stay(stay, *STAYS[Scenario.MISSED_CALL])
     flow = Flow(call)
     outside = flow.outside("inbound", caller, extension, trunk)
     flow.ring(outside, [flow.phone(extension)])
@@ -108,7 +120,7 @@ def internal_call(
     stay: str = "",
 ) -> list[Report]:
     """Play one extension calling another, which answers; the caller hangs up."""
-    _check_stay(stay, "ringing", "talking")
+    _check_stay(stay, *STAYS[Scenario.INTERNAL_CALL])
     flow = Flow(call)
     caller, callee = flow.phone(caller_ext), flow.phone(extension)
     flow.ring(caller, [callee])
@@ -165,7 +177,7 @@ def ring_group(
 
     ``answered_by`` empty: nobody answers and the caller gives up.
     """
-    _check_stay(stay, "ringing", "talking")
+    _check_stay(stay, *STAYS[Scenario.RING_GROUP])
     flow = Flow(call)
     outside = flow.outside("inbound", caller, group, trunk)
     phones = {number: flow.phone(number, group) for number in extensions.split(",")}
@@ -196,7 +208,7 @@ def transfer(
     stay: str = "",
 ) -> list[Report]:
     """Play an answered outside call that the extension transfers on its phone (``*03``)."""
-    _check_stay(stay, "ringing", "talking")
+    _check_stay(stay, *STAYS[Scenario.TRANSFER])
     flow = Flow(call)
     outside = flow.outside("inbound", caller, extension, trunk)
     first, second = flow.phone(extension), flow.phone(to)
@@ -221,6 +233,7 @@ def extension_status(
     call: Call, *, extension: str = "1001", status: str = "Busy"
 ) -> list[Report]:
     """Play one extension changing state (``call`` is unused: no call is involved)."""
+    check_extension_status(status)
     return [ExtensionStatus(extension, status)]
 
 

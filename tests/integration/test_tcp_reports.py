@@ -209,7 +209,9 @@ async def test_options_change_the_event_port(hass: HomeAssistant, ha_port: int) 
         await setup_entry(hass, entry)
         await _linked(hass, pbx)
         result = await hass.config_entries.options.async_init(entry.entry_id)
-        assert CONF_TCP_PORT in result["data_schema"].schema
+        schema = result["data_schema"]
+        assert schema is not None
+        assert CONF_TCP_PORT in schema.schema
 
         result = await hass.config_entries.options.async_configure(
             result["flow_id"],

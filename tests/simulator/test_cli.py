@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 import json
+import os
 from pathlib import Path
 import signal
 import socket
@@ -86,6 +87,31 @@ def test_errors_exit_non_zero() -> None:
     unreachable = _run("state", "--url", f"http://127.0.0.1:{_free_port()}")
     assert unreachable.returncode == 1
     assert "cannot reach" in unreachable.stderr
+
+
+def test_help_lists_scenarios_and_faults() -> None:
+    """``play --help`` names each scenario's parameters, ``fault --help`` each value."""
+    play = _run("play", "--help").stdout
+    assert "missed_call      caller=13800000000 extension=1001" in play
+    assert "stay=ringing\n" in play  # a missed call cannot stay talking
+    assert "door_station     door=1000" in play
+    fault = _run("fault", "--help").stdout
+    for name in ("down", "slow", "garbage", "errno"):
+        assert f"\n  {name} " in fault
+
+
+def test_finds_the_simulator_without_url(served: tuple[str, list[str]]) -> None:
+    """No ``--url``: $YEASTAR_SIMULATOR_URL (scripts/develop's simulator by default)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "state"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+        env={**os.environ, "YEASTAR_SIMULATOR_URL": served[0]},
+    )
+    assert json.loads(result.stdout)["serial"] == "111"
 
 
 def test_http_error_exits_non_zero(served: tuple[str, list[str]]) -> None:

@@ -93,6 +93,8 @@ async def test_play_and_extension(
         ("play/door_station", {"colour": "red"}, 400),
         ("play/missed_call", [1], 400),
         ("extension", {"number": "9", "status": "Busy"}, 404),
+        ("extension", {"number": "1000", "status": "Bussy"}, 400),
+        ("play/extension_status", {"status": "Unknown"}, 400),
         ("trunk", {"name": "nope", "status": "Fault"}, 404),
         ("contact", {"colour": "red"}, 400),
         ("phone", {"number": "1001", "action": "pick_up"}, 404),
