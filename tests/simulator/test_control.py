@@ -6,7 +6,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator import ControlAPI, ControlClient, SimulatedPBX
+from simulator import ControlAPI, ControlClient, ControlError, SimulatedPBX
 
 from .conftest import Receiver, call, login
 
@@ -248,3 +248,33 @@ async def test_client_tells_where_reports_go(
     assert await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
     await login(http, pbx, port=8261)
     assert not await asyncio.to_thread(client.reports_go_to, "http://127.0.0.1:8260/")
+
+
+async def test_client_drives_the_pbx(pbx: SimulatedPBX) -> None:
+    """The blocking client (the CLI's and the e2e tests'): each call reaches the PBX."""
+    client = ControlClient(pbx.base_url)
+
+    def drive() -> None:
+        [report] = client.play("extension_status", extension="1000", status="Busy")
+        assert report["status"] == "Busy"
+        assert client.state()["extensions"][0]["status"] == "Busy"
+        client.fault("slow", 0)
+        client.trunk("SIP-142", "Failure")
+        client.add_trunk("GSM-9", "GSM", status="Idle", port="Span3-Port1")
+        client.delete_trunk("sip-143")
+        client.settings(inbound_call_control=True)
+        assert client.reboot() == {"rebooted": True}
+        with pytest.raises(ControlError) as refused:
+            client.phone("1001", "pick_up")  # no call rings 1001
+        assert refused.value.status == 404
+
+    await asyncio.to_thread(drive)
+
+    assert {name: trunk.status for name, trunk in pbx.trunks.items()} == {
+        "SIP-142": "Failure",
+        "FXO2-3": "Idle",
+        "DIGIT1": "Down",
+        "GSM2-7": "No SIM",
+        "GSM-9": "Idle",
+    }
+    assert pbx.inbound_call_control is True
