@@ -95,12 +95,29 @@ def _parser() -> argparse.ArgumentParser:
     phone.add_argument("number")
     phone.add_argument("action", choices=["pick_up", "hang_up"])
     settings = commands.add_parser(
-        "settings", help="change settings (report_method, inbound_call_control...)"
+        "settings",
+        help="change settings (report_method, inbound_call_control, recording,"
+        " csv_header...)",
     )
     settings.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     reboot = commands.add_parser("reboot", help="reboot the PBX")
     state = commands.add_parser("state", help="show the PBX's state")
-    for command in (play, fault, trunk, phone, settings, reboot, state):
+    records = commands.add_parser(
+        "records", help="list the call records and the recordings"
+    )
+    delete = commands.add_parser("delete-recording", help="delete a recording")
+    delete.add_argument("name")
+    for command in (
+        play,
+        fault,
+        trunk,
+        phone,
+        settings,
+        reboot,
+        state,
+        records,
+        delete,
+    ):
         command.add_argument(
             "--url", default=DEFAULT_URL, help="the simulator's base URL"
         )
@@ -173,6 +190,10 @@ def _control(args: argparse.Namespace) -> int:
             answer = client.trunk(args.name, args.status)
         elif args.command == "phone":
             answer = client.phone(args.number, args.action)
+        elif args.command == "records":
+            answer = client.records()
+        elif args.command == "delete-recording":
+            answer = client.delete_recording(args.name)
         elif args.command == "settings":
             answer = client.settings(
                 **{key: _value(value) for key, value in _params(args.param).items()}

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .pbx import REPORT_METHODS, SimulatedPBX
+from .records import cdr_fields
 from .scenarios import Scenario
 
 PREFIX = "/__simulator__"
@@ -53,6 +54,8 @@ class ControlAPI:
                 web.post(f"{PREFIX}/contact", self._contact),
                 web.post(f"{PREFIX}/phone", self._phone),
                 web.post(f"{PREFIX}/settings", self._settings),
+                web.get(f"{PREFIX}/records", self._records),
+                web.post(f"{PREFIX}/recording/delete", self._delete_recording),
             ]
         )
         app.on_shutdown.append(self._cancel_timers)
@@ -215,7 +218,7 @@ class ControlAPI:
         return web.json_response({"number": number, "action": action})
 
     async def _settings(self, request: web.Request) -> web.Response:
-        """Change the report method and the inbound call control; answer all settings."""
+        """Change the report method, call control, recording, CSV header; answer all settings."""
         body = await _json_body(request)
         pbx = self._pbx
         method = body.get("report_method", pbx.report_method)
@@ -232,7 +235,28 @@ class ControlAPI:
         pbx.inbound_call_control = bool(
             body.get("inbound_call_control", pbx.inbound_call_control)
         )
+        pbx.records.recording = bool(body.get("recording", pbx.records.recording))
+        pbx.records.csv_header = bool(body.get("csv_header", pbx.records.csv_header))
         return web.json_response(_settings(pbx))
+
+    async def _records(self, request: web.Request) -> web.Response:
+        """List the call records (v2 fields, oldest first) and the recordings on the PBX."""
+        records = self._pbx.records
+        return web.json_response(
+            {
+                "records": [cdr_fields(r, "v2.0.0") for r in records.records],
+                "recordings": sorted(records.recordings),
+            }
+        )
+
+    async def _delete_recording(self, request: web.Request) -> web.Response:
+        """Delete a recording: ``{"name": "…wav"}``; its download then answers 20014."""
+        name = str((await _json_body(request)).get("name"))
+        try:
+            self._pbx.records.delete_recording(name)
+        except KeyError:
+            raise web.HTTPNotFound(text=f"no recording {name}") from None
+        return web.json_response({"deleted": name})
 
 
 def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
@@ -242,6 +266,8 @@ def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
         "tcp_port": pbx.tcp_port,
         "inbound_call_control": pbx.inbound_call_control,
         "invite_window": pbx.invite_window,
+        "recording": pbx.records.recording,
+        "csv_header": pbx.records.csv_header,
     }
 
 

@@ -159,6 +159,8 @@ async def test_calls_and_settings(
             "tcp_port": pbx.tcp_port,
             "inbound_call_control": True,
             "invite_window": 5,
+            "recording": False,
+            "csv_header": True,
         }
     )
     assert state["faults"]["errnos"] == [
