@@ -1,7 +1,9 @@
 """Call history: the call records the PBX reported, kept, filtered and named."""
 
+from collections.abc import Callable
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -46,12 +48,19 @@ async def _load(
     return entry
 
 
-async def _calls(hass: HomeAssistant, pbx: SimulatedPBX) -> None:
-    """Play one call of each kind, a clock minute apart, and let the records arrive."""
+async def _calls(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    tick: Callable[[float], object] | None = None,
+) -> None:
+    """Play one call of each kind, a minute apart, and let the records arrive.
+
+    `tick` moves Home Assistant's clock with the PBX's (else only the PBX's moves).
+    """
     for scenario in CALLS:
         await pbx.play(scenario)
         await pbx.wait_delivered()
-        pbx.clock.advance(60)
+        (tick or pbx.clock.advance)(60)
     await hass.async_block_till_done()
 
 
@@ -146,6 +155,44 @@ async def test_history_survives_a_restart(
     await hass.async_block_till_done()
 
     assert await history(hass) == before
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no header"])
+@pytest.mark.parametrize("version", [ApiVersion.V2_0_0, ApiVersion.V1_1_0], ids=str)
+async def test_pbx_download_reads_as_the_reports(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    version: ApiVersion,
+    header: bool,
+) -> None:
+    """The PBX's CSV, with or without a header row, gives the records its reports gave."""
+    # The PBX's wall clock (UTC in the simulator) is taken to be Home Assistant's.
+    await hass.config.async_set_time_zone("UTC")
+    await _load(hass, pbx, ha_port, version)
+    await _calls(hass, pbx, freezer.tick)
+    pbx.records.csv_header = header
+
+    downloaded = await history(hass, source="pbx")
+
+    assert len(downloaded) == len(CALLS)
+    assert downloaded == await history(hass)
+
+
+async def test_pbx_download_of_one_extension(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """An extension's device asks the PBX for that extension's records only."""
+    await hass.config.async_set_time_zone("UTC")
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await _calls(hass, pbx, freezer.tick)
+
+    records = await history(hass, source="pbx", device_id=_device(hass, "1000"))
+
+    assert [(r["from"], r["to"]) for r in records] == [("1000", "1001")]
+    [asked] = [r for r in pbx.received if r.endpoint == "cdr/get_random"]
+    assert asked.body is not None and asked.body["number"] == "1000"
 
 
 async def test_no_download_on_the_oldest_api(
