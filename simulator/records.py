@@ -9,7 +9,8 @@ good for one ``GET …/download``; a spent, stale or unknown one answers errno
 
 The documents describe the CSV only as "the CDR parameters": with a header row
 of those names (the default) or without one, the columns in the documents'
-order; ``status`` is spelt as the version's reports spell it.
+order; ``status`` is spelt as the version's reports spell it. Nor do they give
+the recording's content type: ``audio/wav`` unless a test sets another.
 """
 
 import csv
@@ -76,6 +77,7 @@ class Records:
         """Keep nothing yet; recording off, CSV with a header row."""
         self.recording = False  # the PBX's auto-record setting
         self.csv_header = True
+        self.recording_type = "audio/wav"
         self._clock = clock
         self._records: list[NewCdr] = []
         self._files: dict[str, bytes] = {}
@@ -135,7 +137,7 @@ class Records:
         content = self._files.get(ticket.body["recording"])
         if content is None:
             raise Refused(ERRNO_FILE_GONE)
-        return web.Response(body=content, content_type="audio/wav")
+        return web.Response(body=content, content_type=self.recording_type)
 
     def _cdr_random(self, key: str, body: Json) -> Json:
         """Give a random string for the records of some extensions in a span."""
