@@ -80,6 +80,18 @@ async def test_plays_a_recording(
     assert await response.read() == pbx.records.recordings[recording]
 
 
+async def test_type_from_the_name_when_the_pbx_gives_none(
+    hass_client: ClientFactory, pbx: SimulatedPBX, recording: str
+) -> None:
+    """A PBX that sends a plain download: the `.wav` name tells the browser the type."""
+    pbx.records.recording_type = "application/octet-stream"
+    client = await hass_client()
+
+    response = await client.get(recording_url(ENTRY_ID, recording))
+
+    assert response.content_type == "audio/x-wav"
+
+
 async def test_refuses_without_sign_in(
     hass_client_no_auth: ClientFactory, pbx: SimulatedPBX, recording: str
 ) -> None:
@@ -124,6 +136,18 @@ async def test_deleted_recording_is_not_found(
 
     assert response.status == HTTPStatus.NOT_FOUND
     assert await response.text() == "The recording is no longer on the PBX"
+
+
+async def test_refused_download_is_not_found(
+    hass_client: ClientFactory, pbx: SimulatedPBX, recording: str
+) -> None:
+    """A random string the PBX refuses at the download (20012) is a 404 too."""
+    pbx.faults.refuse_next("20012", "recording/download")
+    client = await hass_client()
+
+    response = await client.get(recording_url(ENTRY_ID, recording))
+
+    assert response.status == HTTPStatus.NOT_FOUND
 
 
 async def test_pbx_failure_is_a_bad_gateway(
@@ -179,8 +203,14 @@ async def _browse(hass: HomeAssistant, identifier: str = "") -> Any:
 async def test_browse_entry_extension_day_recording(
     hass: HomeAssistant, pbx: SimulatedPBX, recording: str
 ) -> None:
-    """PBX, then the extension in the call, then the day, then the recording."""
-    [record] = pbx.records.records
+    """PBX, then the extension in the call, then the day, then the recording.
+
+    A call without a recording is not listed.
+    """
+    await pbx.play("missed_call")
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+    record = pbx.records.records[0]
     day = record.timestart[:10]  # the PBX's wall clock is Home Assistant's
 
     root = await _browse(hass)
@@ -231,6 +261,16 @@ async def test_resolves_only_recordings(
         await media_source.async_resolve_media(
             hass, media_source.generate_media_source_id(DOMAIN, identifier), None
         )
+
+
+async def test_a_recording_is_no_folder(
+    hass: HomeAssistant, pbx: SimulatedPBX, recording: str
+) -> None:
+    """Browsing into a recording is refused: it plays, it does not open."""
+    day = pbx.records.records[0].timestart[:10]
+
+    with pytest.raises(media_source.Unresolvable):
+        await _browse(hass, f"{ENTRY_ID}/1001/{day}/{recording}")
 
 
 async def test_browse_hides_pbxs_with_the_option_off(
