@@ -5,7 +5,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
@@ -19,7 +19,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_CALLBACK_PORT,
     DOMAIN,
 )
-from simulator import Scenario, SimulatedPBX
+from simulator import NewCdr, Scenario, SimulatedPBX
 from simulator.scenarios import DEFAULT_CALLER
 from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
 
@@ -193,6 +193,74 @@ async def test_pbx_download_of_one_extension(
     assert [(r["from"], r["to"]) for r in records] == [("1000", "1001")]
     [asked] = [r for r in pbx.received if r.endpoint == "cdr/get_random"]
     assert asked.body is not None and asked.body["number"] == "1000"
+
+
+async def test_empty_download(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """No call and no header row: an empty file is no records, not an error."""
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    pbx.records.csv_header = False
+
+    assert await history(hass, source="pbx") == []
+
+
+async def test_download_larger_than_allowed(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A download past the size limit is refused, not read to the end."""
+    monkeypatch.setattr(
+        "custom_components.yeastar_s_series.api.client.MAX_CALL_RECORDS_SIZE", 10
+    )
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+
+    with pytest.raises(HomeAssistantError):
+        await history(hass, source="pbx")
+
+
+async def test_unreadable_fields_are_unknown(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """A record's time or duration the PBX wrote badly reads as unknown, the rest as is."""
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    for start in ("", "yesterday"):
+        await pbx.send_report(
+            NewCdr(
+                callid="1.1", timestart=start, callfrom="1000", callto="1001",
+                callduraction="n/a", talkduraction="0", status="ANSWERED",
+                type="Internal",
+            )
+        )  # fmt: skip
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+
+    records = await history(hass)
+
+    assert [(r["start"], r["duration"], r["from"]) for r in records] == [
+        (None, None, "1000"),
+        (None, None, "1000"),
+    ]
+
+
+async def test_unreadable_stored_record_is_skipped(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A saved record that cannot be read back is left out; the others load."""
+    good = {"callid": "1.1", "start": "2026-11-28T12:00:00", "caller": "1000"}
+    hass_storage[storage_key(ENTRY_ID)] = {
+        "version": 1,
+        "key": storage_key(ENTRY_ID),
+        "data": [{"start": "not a time"}, good],
+    }
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+
+    assert [r["callid"] for r in await history(hass)] == ["1.1"]
 
 
 async def test_no_download_on_the_oldest_api(
