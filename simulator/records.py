@@ -78,6 +78,8 @@ class Records:
         self.recording = False  # the PBX's auto-record setting
         self.csv_header = True
         self.recording_type = "audio/wav"
+        # Send half of a recording, then close: a PBX that restarts mid-download.
+        self.break_off = False
         self._clock = clock
         self._records: list[NewCdr] = []
         self._files: dict[str, bytes] = {}
@@ -137,7 +139,14 @@ class Records:
         content = self._files.get(ticket.body["recording"])
         if content is None:
             raise Refused(ERRNO_FILE_GONE)
-        return web.Response(body=content, content_type=self.recording_type)
+        if not self.break_off:
+            return web.Response(body=content, content_type=self.recording_type)
+        response = web.Response(
+            body=content[: len(content) // 2], content_type=self.recording_type
+        )
+        response.headers["Content-Length"] = str(len(content))
+        response.force_close()
+        return response
 
     def _cdr_random(self, key: str, body: Json) -> Json:
         """Give a random string for the records of some extensions in a span."""

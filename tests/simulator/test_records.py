@@ -298,6 +298,25 @@ async def test_download_needs_the_token(
     assert "token" not in str(pbx.received[-1].body)
 
 
+async def test_recording_can_break_off(
+    pbx: SimulatedPBX, http: aiohttp.ClientSession
+) -> None:
+    """With break_off, the download promises the whole file, sends half and closes."""
+    name = await _recorded_call(pbx)
+    pbx.records.break_off = True
+    token = await login(http, pbx)
+    random = await _random(
+        http, pbx, token, "recording/get_random", {"recording": name}
+    )
+
+    url = f"{pbx.base_url}/api/v2.0.0/recording/download"
+    query = {"recording": name, "random": random, "token": token}
+    async with http.get(url, params=query) as response:
+        assert response.content_length == len(pbx.records.recordings[name])
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()
+
+
 async def test_download_obeys_an_errno_fault(
     pbx: SimulatedPBX, http: aiohttp.ClientSession
 ) -> None:
