@@ -5,6 +5,7 @@ from http import HTTPStatus
 import logging
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 from homeassistant.components import media_source
 from homeassistant.core import HomeAssistant
@@ -90,6 +91,24 @@ async def test_type_from_the_name_when_the_pbx_gives_none(
     response = await client.get(recording_url(ENTRY_ID, recording))
 
     assert response.content_type == "audio/x-wav"
+
+
+async def test_a_download_that_breaks_off_ends_early(
+    hass_client: ClientFactory,
+    pbx: SimulatedPBX,
+    recording: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The PBX closes mid-file: the browser's file ends short, the log says why."""
+    pbx.records.break_off = True
+    client = await hass_client()
+
+    response = await client.get(recording_url(ENTRY_ID, recording))
+
+    assert response.status == HTTPStatus.OK
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()
+    assert f"Recording {recording} broke off" in caplog.text
 
 
 async def test_refuses_without_sign_in(
