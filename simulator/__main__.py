@@ -128,11 +128,18 @@ def _parser() -> argparse.ArgumentParser:
     phone.add_argument("number")
     phone.add_argument("action", choices=["pick_up", "hang_up"])
     settings = commands.add_parser(
-        "settings", help="change settings (report_method, inbound_call_control...)"
+        "settings",
+        help="change settings (report_method, inbound_call_control, recording,"
+        " csv_header...)",
     )
     settings.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     reboot = commands.add_parser("reboot", help="reboot the PBX")
     state = commands.add_parser("state", help="show the PBX's state")
+    records = commands.add_parser(
+        "records", help="list the call records and the recordings"
+    )
+    delete = commands.add_parser("delete-recording", help="delete a recording")
+    delete.add_argument("name")
     for command in (
         play,
         fault,
@@ -144,6 +151,8 @@ def _parser() -> argparse.ArgumentParser:
         settings,
         reboot,
         state,
+        records,
+        delete,
     ):
         command.add_argument(
             "--url",
@@ -252,6 +261,10 @@ def _control(args: argparse.Namespace) -> int:
             answer = client.extension_settings(args.number, **_params(args.param))
         elif args.command == "phone":
             answer = client.phone(args.number, args.action)
+        elif args.command == "records":
+            answer = client.records()
+        elif args.command == "delete-recording":
+            answer = client.delete_recording(args.name)
         elif args.command == "settings":
             answer = client.settings(
                 **{key: _value(value) for key, value in _params(args.param).items()}

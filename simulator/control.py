@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .pbx import REPORT_METHODS, SimulatedPBX
+from .records import cdr_fields
 from .scenarios import Scenario
 from .settings import FORWARDING_FORMS
 from .switchboard import Refused
@@ -58,6 +59,8 @@ class ControlAPI:
                 web.post(f"{PREFIX}/contact", self._contact),
                 web.post(f"{PREFIX}/phone", self._phone),
                 web.post(f"{PREFIX}/settings", self._settings),
+                web.get(f"{PREFIX}/records", self._records),
+                web.post(f"{PREFIX}/recording/delete", self._delete_recording),
             ]
         )
         app.on_shutdown.append(self._cancel_timers)
@@ -259,7 +262,7 @@ class ControlAPI:
         return web.json_response({"number": number, "action": action})
 
     async def _settings(self, request: web.Request) -> web.Response:
-        """Change the report method, the inbound call control, how settings read; answer all."""
+        """Change report method, call control, settings form, recording, CSV header."""
         body = await _json_body(request)
         pbx = self._pbx
         configuration = pbx.configuration
@@ -285,7 +288,28 @@ class ControlAPI:
         pbx.inbound_call_control = bool(
             body.get("inbound_call_control", pbx.inbound_call_control)
         )
+        pbx.records.recording = bool(body.get("recording", pbx.records.recording))
+        pbx.records.csv_header = bool(body.get("csv_header", pbx.records.csv_header))
         return web.json_response(_settings(pbx))
+
+    async def _records(self, request: web.Request) -> web.Response:
+        """List the call records (v2 fields, oldest first) and the recordings on the PBX."""
+        records = self._pbx.records
+        return web.json_response(
+            {
+                "records": [cdr_fields(r, "v2.0.0") for r in records.records],
+                "recordings": sorted(records.recordings),
+            }
+        )
+
+    async def _delete_recording(self, request: web.Request) -> web.Response:
+        """Delete a recording: ``{"name": "…wav"}``; its download then answers 20014."""
+        name = str((await _json_body(request)).get("name"))
+        try:
+            self._pbx.records.delete_recording(name)
+        except KeyError:
+            raise web.HTTPNotFound(text=f"no recording {name}") from None
+        return web.json_response({"deleted": name})
 
 
 def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
@@ -297,6 +321,8 @@ def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
         "invite_window": pbx.invite_window,
         "forwarding_form": pbx.configuration.forwarding_form,
         "apply_gap": pbx.configuration.apply_gap,
+        "recording": pbx.records.recording,
+        "csv_header": pbx.records.csv_header,
     }
 
 

@@ -78,8 +78,16 @@ class ControlClient:
         return self._call("POST", "phone", {"number": number, "action": action})
 
     def settings(self, **values: object) -> Json:
-        """Change settings (report_method, forwarding_form, apply_gap...); return all."""
+        """Change settings (report_method, forwarding_form, recording...); return all."""
         return self._call("POST", "settings", values)
+
+    def records(self) -> Json:
+        """Return the call records and the names of the recordings on the PBX."""
+        return self._call("GET", "records")
+
+    def delete_recording(self, name: str) -> Json:
+        """Delete a recording, as the PBX's admin would."""
+        return self._call("POST", "recording/delete", {"name": name})
 
     def reports_go_to(self, url: str) -> bool:
         """Return whether the PBX has sessions and all of them report under ``url``."""

@@ -28,6 +28,7 @@ from .inventory import (
     trunk_list,
 )
 from .listener import Listener
+from .records import Records
 from .reports import BootUp, ExtensionStatus, Member, Report, ReportFormat, render
 from .scenarios import CALL_FLOWS, Scenario, inbound_answered
 from .sessions import (
@@ -174,6 +175,7 @@ class SimulatedPBX:
             self._extensions, self._trunks, self.clock, self._emit
         )
         self._sessions = Sessions(self.clock, self.stats)
+        self.records = Records(self.clock)
         self._sender = ReportSender(report_retries, report_retry_delay)
         self._switchboard = Switchboard(self, self._emit)
         self._call_api = CallApi(self._switchboard)
@@ -420,8 +422,10 @@ class SimulatedPBX:
     def _emit(self, report: Report) -> None:
         """Send one report: over HTTP to every session in its format, or to the event port.
 
-        The extension table and the call board follow the report first.
+        The extension table and the call board follow the report first; a call
+        record is kept (and the call's recording named in it).
         """
+        report = self.records.keep(report)
         if isinstance(report, ExtensionStatus) and (
             extension := self._extensions.get(report.extension)
         ):
@@ -490,8 +494,31 @@ class SimulatedPBX:
         self.stats.requests[endpoint] += 1
         if self.faults.garbage:
             return web.Response(text=_GARBAGE, content_type="text/html")
+        if request.method == "GET" and self.records.serves(version, endpoint):
+            download = self._download(request, version, endpoint)
+            if isinstance(download, web.Response):
+                download.headers.update(_CORS)
+                return download
+            return web.json_response(download, headers=_CORS)
         answer = await self._answer(request, version, endpoint)
         return web.json_response(answer, headers=_CORS)
+
+    def _download(
+        self, request: web.Request, version: str, endpoint: str
+    ) -> web.Response | Json:
+        """Serve a GET download (token and random string in the URL), or its refusal."""
+        query = dict(request.query)
+        kept = {key: value for key, value in query.items() if key != "token"}
+        self.received.append(ReceivedRequest(version, endpoint, kept))
+        if (errno := self.faults.take_errno(endpoint)) is not None:
+            return _failed(errno)
+        session = self._sessions.authorise(query.get("token", ""))
+        if isinstance(session, str):
+            return _failed(session)
+        try:
+            return self.records.download(version, endpoint, query.get("random", ""))
+        except Refused as err:
+            return _failed(err.errno)
 
     async def _answer(self, request: web.Request, version: str, endpoint: str) -> Json:
         """Validate the request, the body and the token, then run the endpoint."""
@@ -536,6 +563,7 @@ class SimulatedPBX:
         for endpoint, handler in (
             *self._call_api.handlers(version).items(),
             *self.configuration.handlers(version).items(),
+            *self.records.handlers(version).items(),
         ):
             handlers[endpoint] = _body_only(handler)
         return handlers

@@ -80,8 +80,11 @@ class RecordingView(HomeAssistantView):
                 async for chunk in file.chunks:
                     await response.write(chunk)
         except YeastarError as err:
-            if response is not None:  # the file broke off: the browser sees it end
+            if response is not None:
+                # The file broke off: closing the connection lets the browser see it
+                # end short, rather than wait for the bytes promised.
                 LOGGER.warning("Recording %s broke off: %s", name, err)
+                response.force_close()
                 return response
             return _refused(name, err)
         await response.write_eof()

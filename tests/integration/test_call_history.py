@@ -1,9 +1,11 @@
 """Call history: the call records the PBX reported, kept, filtered and named."""
 
+from collections.abc import Callable
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
@@ -17,7 +19,7 @@ from custom_components.yeastar_s_series.const import (
     CONF_CALLBACK_PORT,
     DOMAIN,
 )
-from simulator import Scenario, SimulatedPBX
+from simulator import NewCdr, Scenario, SimulatedPBX
 from simulator.scenarios import DEFAULT_CALLER
 from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
 
@@ -46,12 +48,19 @@ async def _load(
     return entry
 
 
-async def _calls(hass: HomeAssistant, pbx: SimulatedPBX) -> None:
-    """Play one call of each kind, a clock minute apart, and let the records arrive."""
+async def _calls(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    tick: Callable[[float], object] | None = None,
+) -> None:
+    """Play one call of each kind, a minute apart, and let the records arrive.
+
+    `tick` moves Home Assistant's clock with the PBX's (else only the PBX's moves).
+    """
     for scenario in CALLS:
         await pbx.play(scenario)
         await pbx.wait_delivered()
-        pbx.clock.advance(60)
+        (tick or pbx.clock.advance)(60)
     await hass.async_block_till_done()
 
 
@@ -146,6 +155,112 @@ async def test_history_survives_a_restart(
     await hass.async_block_till_done()
 
     assert await history(hass) == before
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no header"])
+@pytest.mark.parametrize("version", [ApiVersion.V2_0_0, ApiVersion.V1_1_0], ids=str)
+async def test_pbx_download_reads_as_the_reports(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    version: ApiVersion,
+    header: bool,
+) -> None:
+    """The PBX's CSV, with or without a header row, gives the records its reports gave."""
+    # The PBX's wall clock (UTC in the simulator) is taken to be Home Assistant's.
+    await hass.config.async_set_time_zone("UTC")
+    await _load(hass, pbx, ha_port, version)
+    await _calls(hass, pbx, freezer.tick)
+    pbx.records.csv_header = header
+
+    downloaded = await history(hass, source="pbx")
+
+    assert len(downloaded) == len(CALLS)
+    assert downloaded == await history(hass)
+
+
+async def test_pbx_download_of_one_extension(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """An extension's device asks the PBX for that extension's records only."""
+    await hass.config.async_set_time_zone("UTC")
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await _calls(hass, pbx, freezer.tick)
+
+    records = await history(hass, source="pbx", device_id=_device(hass, "1000"))
+
+    assert [(r["from"], r["to"]) for r in records] == [("1000", "1001")]
+    [asked] = [r for r in pbx.received if r.endpoint == "cdr/get_random"]
+    assert asked.body is not None and asked.body["number"] == "1000"
+
+
+async def test_empty_download(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """No call and no header row: an empty file is no records, not an error."""
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    pbx.records.csv_header = False
+
+    assert await history(hass, source="pbx") == []
+
+
+async def test_download_larger_than_allowed(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A download past the size limit is refused, not read to the end."""
+    monkeypatch.setattr(
+        "custom_components.yeastar_s_series.api.client.MAX_CALL_RECORDS_SIZE", 10
+    )
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+
+    with pytest.raises(HomeAssistantError):
+        await history(hass, source="pbx")
+
+
+async def test_unreadable_fields_are_unknown(
+    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
+) -> None:
+    """A record's time or duration the PBX wrote badly reads as unknown, the rest as is."""
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    for start in ("", "yesterday"):
+        await pbx.send_report(
+            NewCdr(
+                callid="1.1", timestart=start, callfrom="1000", callto="1001",
+                callduraction="n/a", talkduraction="0", status="ANSWERED",
+                type="Internal",
+            )
+        )  # fmt: skip
+    await pbx.wait_delivered()
+    await hass.async_block_till_done()
+
+    records = await history(hass)
+
+    assert [(r["start"], r["duration"], r["from"]) for r in records] == [
+        (None, None, "1000"),
+        (None, None, "1000"),
+    ]
+
+
+async def test_unreadable_stored_record_is_skipped(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A saved record that cannot be read back is left out; the others load."""
+    good = {"callid": "1.1", "start": "2026-11-28T12:00:00", "caller": "1000"}
+    hass_storage[storage_key(ENTRY_ID)] = {
+        "version": 1,
+        "key": storage_key(ENTRY_ID),
+        "data": [{"start": "not a time"}, good],
+    }
+    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+
+    assert [r["callid"] for r in await history(hass)] == ["1.1"]
 
 
 async def test_no_download_on_the_oldest_api(

@@ -82,6 +82,21 @@ def test_serve_state_play_fault_reboot(served: tuple[str, list[str]]) -> None:
     assert json.loads(_run("reboot", "--url", url).stdout) == {"rebooted": True}
 
 
+def test_records_and_recordings(served: tuple[str, list[str]]) -> None:
+    """With recording on, a call leaves a record and a recording the CLI can delete."""
+    url = served[0]
+    _run("settings", "--url", url, "--param", "recording=true")
+    _run("play", "internal_call", "--url", url)
+    [name] = json.loads(_run("records", "--url", url).stdout)["recordings"]
+
+    deleted = _run("delete-recording", name, "--url", url)
+    again = _run("delete-recording", name, "--url", url)
+
+    assert json.loads(deleted.stdout) == {"deleted": name}
+    assert again.returncode == 1
+    assert again.stderr.startswith("404")
+
+
 def test_errors_exit_non_zero() -> None:
     """HTTP errors and unreachable simulators fail the command."""
     unreachable = _run("state", "--url", f"http://127.0.0.1:{_free_port()}")

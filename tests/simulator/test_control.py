@@ -170,6 +170,8 @@ async def test_calls_and_settings(
             "invite_window": 5,
             "forwarding_form": "long",
             "apply_gap": 1.0,
+            "recording": False,
+            "csv_header": True,
         }
     )
     assert state["faults"]["errnos"] == [
