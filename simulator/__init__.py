@@ -26,10 +26,12 @@ from .reports import (
     PlayPromptEnd,
     Report,
     ReportFormat,
+    SmsSent,
     TrunkMember,
     render,
 )
 from .scenarios import Scenario
+from .sms import Outcome, SimSms, SmsCentre
 from .switchboard import Refused
 from .tcp_events import LoginAnswer
 
@@ -50,6 +52,7 @@ __all__ = [
     "LiveCall",
     "LoginAnswer",
     "NewCdr",
+    "Outcome",
     "PlayPromptEnd",
     "ReceivedRequest",
     "Refused",
@@ -62,9 +65,12 @@ __all__ = [
     "SimContact",
     "SimExtension",
     "SimSession",
+    "SimSms",
     "SimStats",
     "SimTrunk",
     "SimulatedPBX",
+    "SmsCentre",
+    "SmsSent",
     "TrunkMember",
     "generate_certificate",
     "load_or_create_certificate",

@@ -13,6 +13,7 @@ from . import (
     ControlAPI,
     ControlClient,
     ControlError,
+    Outcome,
     SimulatedPBX,
     generate_certificate,
     load_or_create_certificate,
@@ -98,9 +99,15 @@ def _parser() -> argparse.ArgumentParser:
         "settings", help="change settings (report_method, inbound_call_control...)"
     )
     settings.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    sms = commands.add_parser("sms", help="list the text messages sent")
+    sms.add_argument(
+        "--next",
+        choices=[str(outcome) for outcome in Outcome],
+        help="first set what the PBX reports about the next message (silent: nothing)",
+    )
     reboot = commands.add_parser("reboot", help="reboot the PBX")
     state = commands.add_parser("state", help="show the PBX's state")
-    for command in (play, fault, trunk, phone, settings, reboot, state):
+    for command in (play, fault, trunk, phone, settings, sms, reboot, state):
         command.add_argument(
             "--url", default=DEFAULT_URL, help="the simulator's base URL"
         )
@@ -173,6 +180,8 @@ def _control(args: argparse.Namespace) -> int:
             answer = client.trunk(args.name, args.status)
         elif args.command == "phone":
             answer = client.phone(args.number, args.action)
+        elif args.command == "sms":
+            answer = client.sms(args.next)
         elif args.command == "settings":
             answer = client.settings(
                 **{key: _value(value) for key, value in _params(args.param).items()}

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .pbx import REPORT_METHODS, SimulatedPBX
 from .scenarios import Scenario
+from .sms import Outcome
 
 PREFIX = "/__simulator__"
 _SESSION_FIELDS = (
@@ -53,6 +54,8 @@ class ControlAPI:
                 web.post(f"{PREFIX}/contact", self._contact),
                 web.post(f"{PREFIX}/phone", self._phone),
                 web.post(f"{PREFIX}/settings", self._settings),
+                web.get(f"{PREFIX}/sms", self._sms),
+                web.post(f"{PREFIX}/sms", self._sms),
             ]
         )
         app.on_shutdown.append(self._cancel_timers)
@@ -92,6 +95,7 @@ class ControlAPI:
                     for call in pbx.calls
                 ],
                 "settings": _settings(pbx),
+                "sms": _sms(pbx),
                 "faults": {
                     "down": pbx.faults.down,
                     "slow": pbx.faults.slow,
@@ -233,6 +237,30 @@ class ControlAPI:
             body.get("inbound_call_control", pbx.inbound_call_control)
         )
         return web.json_response(_settings(pbx))
+
+    async def _sms(self, request: web.Request) -> web.Response:
+        """List the messages sent; a POST ``{"next": "failed"}`` sets the next one's outcome.
+
+        ``silent``: the PBX accepts the next message and never reports its result.
+        """
+        if request.method == "POST":
+            body = await _json_body(request)
+            try:
+                outcome = Outcome(str(body.get("next")))
+            except ValueError:
+                raise web.HTTPBadRequest(
+                    text="next must be sent, failed or silent"
+                ) from None
+            self._pbx.sms.next_outcomes.append(outcome)
+        return web.json_response(_sms(self._pbx))
+
+
+def _sms(pbx: SimulatedPBX) -> dict[str, Any]:
+    """Return the messages the PBX accepted (decoded) and the outcomes set for the next."""
+    return {
+        "messages": [asdict(sms) for sms in pbx.sms.messages],
+        "next": list(pbx.sms.next_outcomes),
+    }
 
 
 def _settings(pbx: SimulatedPBX) -> dict[str, Any]:
