@@ -31,7 +31,7 @@ from .reports import (
     render,
 )
 from .scenarios import Scenario
-from .sms import Outcome, SimSms, SmsCentre
+from .sms import SimSms, SmsCentre, SmsOutcome
 from .switchboard import Refused
 from .tcp_events import LoginAnswer
 
@@ -52,7 +52,6 @@ __all__ = [
     "LiveCall",
     "LoginAnswer",
     "NewCdr",
-    "Outcome",
     "PlayPromptEnd",
     "ReceivedRequest",
     "Refused",
@@ -70,6 +69,7 @@ __all__ = [
     "SimTrunk",
     "SimulatedPBX",
     "SmsCentre",
+    "SmsOutcome",
     "SmsSent",
     "TrunkMember",
     "generate_certificate",

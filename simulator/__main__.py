@@ -13,8 +13,8 @@ from . import (
     ControlAPI,
     ControlClient,
     ControlError,
-    Outcome,
     SimulatedPBX,
+    SmsOutcome,
     generate_certificate,
     load_or_create_certificate,
 )
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     sms = commands.add_parser("sms", help="list the text messages sent")
     sms.add_argument(
         "--next",
-        choices=[str(outcome) for outcome in Outcome],
+        choices=[str(outcome) for outcome in SmsOutcome],
         help="first set what the PBX reports about the next message (silent: nothing)",
     )
     reboot = commands.add_parser("reboot", help="reboot the PBX")

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .pbx import REPORT_METHODS, SimulatedPBX
 from .scenarios import Scenario
-from .sms import Outcome
+from .sms import SmsOutcome
 
 PREFIX = "/__simulator__"
 _SESSION_FIELDS = (
@@ -246,7 +246,7 @@ class ControlAPI:
         if request.method == "POST":
             body = await _json_body(request)
             try:
-                outcome = Outcome(str(body.get("next")))
+                outcome = SmsOutcome(str(body.get("next")))
             except ValueError:
                 raise web.HTTPBadRequest(
                     text="next must be sent, failed or silent"

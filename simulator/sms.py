@@ -37,7 +37,7 @@ MAX_LENGTH = 2000
 MAX_WIDE_LENGTH = 1000  # with any character beyond Latin-1 (Chinese, say)
 
 
-class Outcome(StrEnum):
+class SmsOutcome(StrEnum):
     """What the PBX reports about an accepted message; ``silent``: no report at all."""
 
     SENT = "sent"
@@ -53,7 +53,7 @@ class SimSms:
     trunk: str
     number: str
     message: str
-    outcome: Outcome
+    outcome: SmsOutcome
 
 
 class Exchange(Protocol):
@@ -73,7 +73,7 @@ class SmsCentre:
         """Serve ``exchange``, sending result reports with ``emit``; nothing sent yet."""
         self.messages: list[SimSms] = []
         self.result_delay = RESULT_DELAY
-        self.next_outcomes: list[Outcome] = []  # for the next messages, in turn
+        self.next_outcomes: list[SmsOutcome] = []  # for the next messages, in turn
         self._pbx = exchange
         self._emit = emit
         self._timers: dict[str, asyncio.TimerHandle] = {}  # results due, by smsid
@@ -94,10 +94,10 @@ class SmsCentre:
         if self.next_outcomes:
             outcome = self.next_outcomes.pop(0)
         else:
-            outcome = Outcome.SENT if _sendable(message) else Outcome.FAILED
+            outcome = SmsOutcome.SENT if _sendable(message) else SmsOutcome.FAILED
         sms = SimSms(self._smsid(number), trunk.name, number, message, outcome)
         self.messages.append(sms)
-        if outcome is not Outcome.SILENT:
+        if outcome is not SmsOutcome.SILENT:
             self._timers[sms.smsid] = asyncio.get_running_loop().call_later(
                 self.result_delay, self._report, sms
             )
@@ -123,7 +123,7 @@ class SmsCentre:
     def _report(self, sms: SimSms) -> None:
         """Send the message's result."""
         del self._timers[sms.smsid]
-        self._emit(SmsSent(smsid=sms.smsid, sent=sms.outcome is Outcome.SENT))
+        self._emit(SmsSent(smsid=sms.smsid, sent=sms.outcome is SmsOutcome.SENT))
 
 
 def _text(body: Json, key: str) -> str:

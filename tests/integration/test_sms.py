@@ -34,7 +34,7 @@ from custom_components.yeastar_s_series.const import (
     DOMAIN,
 )
 from custom_components.yeastar_s_series.sms_results import KEPT_RESULTS, SmsResults
-from simulator import Outcome, SimTrunk, SimulatedPBX
+from simulator import SimTrunk, SimulatedPBX, SmsOutcome
 from simulator.sms import RESULT_DELAY
 from tests.common import ENTRY_ID, PASSWORD, SERIAL, entry_data, setup_entry
 
@@ -250,7 +250,7 @@ async def test_wait_for_the_result_failed(
     hass: HomeAssistant, pbx: SimulatedPBX, loaded: MockConfigEntry
 ) -> None:
     """The PBX reports the message failed: the action answers failed."""
-    pbx.sms.next_outcomes.append(Outcome.FAILED)
+    pbx.sms.next_outcomes.append(SmsOutcome.FAILED)
 
     response = await wait_for_result(hass, loaded, pbx, RESULT_DELAY)
 
@@ -261,7 +261,7 @@ async def test_no_result_within_the_timeout_is_pending(
     hass: HomeAssistant, pbx: SimulatedPBX, loaded: MockConfigEntry
 ) -> None:
     """No report before the timeout: the action answers pending, with the smsid."""
-    pbx.sms.next_outcomes.append(Outcome.SILENT)
+    pbx.sms.next_outcomes.append(SmsOutcome.SILENT)
 
     response = await wait_for_result(hass, loaded, pbx, 10, timeout=10)
 

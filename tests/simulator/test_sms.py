@@ -11,10 +11,10 @@ from custom_components.yeastar_s_series.api import YeastarEventLink
 from simulator import (
     ControlAPI,
     ControlClient,
-    Outcome,
     ReportFormat,
     SimSms,
     SimulatedPBX,
+    SmsOutcome,
     SmsSent,
     render,
 )
@@ -82,7 +82,7 @@ async def test_chinese_message_accepted_then_reported_sent(
 
     assert answer == {"status": "Success", "smsid": f"{NUMBER}-{now}"}
     assert pbx.sms.messages == [
-        SimSms(answer["smsid"], GSM, NUMBER, HELLO, Outcome.SENT)
+        SimSms(answer["smsid"], GSM, NUMBER, HELLO, SmsOutcome.SENT)
     ]
     await pbx.wait_delivered()
     assert receiver.bodies == []
@@ -156,7 +156,7 @@ async def test_at_the_limits_goes_out(
     token = await login(http, pbx)
     await send(http, pbx, token, "a" * 2000)
     await send(http, pbx, token, "中" * 1000)
-    assert [sms.outcome for sms in pbx.sms.messages] == [Outcome.SENT] * 2
+    assert [sms.outcome for sms in pbx.sms.messages] == [SmsOutcome.SENT] * 2
 
 
 async def test_control_sets_the_next_outcomes_and_lists_messages(
