@@ -27,11 +27,13 @@ from .reports import (
     PlayPromptEnd,
     Report,
     ReportFormat,
+    SmsSent,
     TrunkMember,
     render,
 )
 from .scenarios import Scenario
 from .settings import Configuration, SimForwarding, SimSettings
+from .sms import SimSms, SmsCentre, SmsOutcome
 from .switchboard import Refused
 from .tcp_events import LoginAnswer
 
@@ -68,9 +70,13 @@ __all__ = [
     "SimForwarding",
     "SimSession",
     "SimSettings",
+    "SimSms",
     "SimStats",
     "SimTrunk",
     "SimulatedPBX",
+    "SmsCentre",
+    "SmsOutcome",
+    "SmsSent",
     "TrunkMember",
     "generate_certificate",
     "load_or_create_certificate",

@@ -16,6 +16,7 @@ from . import (
     ControlClient,
     ControlError,
     SimulatedPBX,
+    SmsOutcome,
     generate_certificate,
     load_or_create_certificate,
 )
@@ -133,6 +134,12 @@ def _parser() -> argparse.ArgumentParser:
         " csv_header...)",
     )
     settings.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    sms = commands.add_parser("sms", help="list the text messages sent")
+    sms.add_argument(
+        "--next",
+        choices=[str(outcome) for outcome in SmsOutcome],
+        help="first set what the PBX reports about the next message (silent: nothing)",
+    )
     reboot = commands.add_parser("reboot", help="reboot the PBX")
     state = commands.add_parser("state", help="show the PBX's state")
     records = commands.add_parser(
@@ -153,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         state,
         records,
         delete,
+        sms,
     ):
         command.add_argument(
             "--url",
@@ -265,6 +273,8 @@ def _control(args: argparse.Namespace) -> int:
             answer = client.records()
         elif args.command == "delete-recording":
             answer = client.delete_recording(args.name)
+        elif args.command == "sms":
+            answer = client.sms(args.next)
         elif args.command == "settings":
             answer = client.settings(
                 **{key: _value(value) for key, value in _params(args.param).items()}

@@ -15,6 +15,7 @@ from .pbx import REPORT_METHODS, SimulatedPBX
 from .records import cdr_fields
 from .scenarios import Scenario
 from .settings import FORWARDING_FORMS
+from .sms import SmsOutcome
 from .switchboard import Refused
 
 PREFIX = "/__simulator__"
@@ -61,6 +62,8 @@ class ControlAPI:
                 web.post(f"{PREFIX}/settings", self._settings),
                 web.get(f"{PREFIX}/records", self._records),
                 web.post(f"{PREFIX}/recording/delete", self._delete_recording),
+                web.get(f"{PREFIX}/sms", self._sms),
+                web.post(f"{PREFIX}/sms", self._sms),
             ]
         )
         app.on_shutdown.append(self._cancel_timers)
@@ -100,6 +103,7 @@ class ControlAPI:
                     for call in pbx.calls
                 ],
                 "settings": _settings(pbx),
+                "sms": _sms(pbx),
                 "faults": {
                     "down": pbx.faults.down,
                     "slow": pbx.faults.slow,
@@ -310,6 +314,30 @@ class ControlAPI:
         except KeyError:
             raise web.HTTPNotFound(text=f"no recording {name}") from None
         return web.json_response({"deleted": name})
+
+    async def _sms(self, request: web.Request) -> web.Response:
+        """List the messages sent; a POST ``{"next": "failed"}`` sets the next one's outcome.
+
+        ``silent``: the PBX accepts the next message and never reports its result.
+        """
+        if request.method == "POST":
+            body = await _json_body(request)
+            try:
+                outcome = SmsOutcome(str(body.get("next")))
+            except ValueError:
+                raise web.HTTPBadRequest(
+                    text="next must be sent, failed or silent"
+                ) from None
+            self._pbx.sms.next_outcomes.append(outcome)
+        return web.json_response(_sms(self._pbx))
+
+
+def _sms(pbx: SimulatedPBX) -> dict[str, Any]:
+    """Return the messages the PBX accepted (decoded) and the outcomes set for the next."""
+    return {
+        "messages": [asdict(sms) for sms in pbx.sms.messages],
+        "next": list(pbx.sms.next_outcomes),
+    }
 
 
 def _settings(pbx: SimulatedPBX) -> dict[str, Any]:

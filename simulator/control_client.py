@@ -89,6 +89,12 @@ class ControlClient:
         """Delete a recording, as the PBX's admin would."""
         return self._call("POST", "recording/delete", {"name": name})
 
+    def sms(self, next_outcome: str | None = None) -> Json:
+        """Return the messages sent; first set the next one's outcome (sent, failed, silent)."""
+        if next_outcome is None:
+            return self._call("GET", "sms")
+        return self._call("POST", "sms", {"next": next_outcome})
+
     def reports_go_to(self, url: str) -> bool:
         """Return whether the PBX has sessions and all of them report under ``url``."""
         targets = [session["report_url"] for session in self.state()["sessions"]]

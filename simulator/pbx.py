@@ -40,6 +40,7 @@ from .sessions import (
     parse_port,
 )
 from .settings import Configuration
+from .sms import SmsCentre
 from .switchboard import Refused, Switchboard
 from .tcp_events import LoginAnswer, TcpEventServer
 
@@ -179,6 +180,7 @@ class SimulatedPBX:
         self._sender = ReportSender(report_retries, report_retry_delay)
         self._switchboard = Switchboard(self, self._emit)
         self._call_api = CallApi(self._switchboard)
+        self.sms = SmsCentre(self, self._emit)
         self._tcp = TcpEventServer(
             self._check_event_login, host=host, port=tcp_port, answer=tcp_answer
         )
@@ -257,6 +259,7 @@ class SimulatedPBX:
         """Stop listening, cancel queued reports and close every connection."""
         runner, self._runner = self._runner, None
         self._switchboard.cancel_timers()
+        self.sms.cancel_timers()
         await self._sender.close()
         await self._tcp.stop()
         await self._listener.stop()
@@ -566,6 +569,7 @@ class SimulatedPBX:
             *self.records.handlers(version).items(),
         ):
             handlers[endpoint] = _body_only(handler)
+        handlers["sms/send"] = _body_only(self.sms.send)
         return handlers
 
     def _login(self, source_ip: str, version: str, body: Json) -> Json:

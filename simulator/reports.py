@@ -225,6 +225,14 @@ class ConfigChange:
         return [("type", self.type), (key, self.name), ("operation", self.operation)]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmsSent:
+    """What became of a text message the API handed to a GSM trunk (``sms-send``)."""
+
+    smsid: str
+    sent: bool
+
+
 type Report = (
     BootUp
     | ConfigChange
@@ -236,6 +244,7 @@ type Report = (
     | Incoming
     | CallTransfer
     | PlayPromptEnd
+    | SmsSent
 )
 
 # v2 spells some failure reasons its own way.
@@ -323,6 +332,14 @@ def _v2_bodies(report: Report) -> list[_Pairs]:
                     ("prompt", prompt),
                 ]
             ]
+        case SmsSent(smsid=smsid, sent=sent):
+            return [
+                [
+                    ("event", "sms-send"),
+                    ("status", "Success" if sent else "Failed"),
+                    ("smsid", smsid),
+                ]
+            ]
 
 
 def _v1_bodies(report: Report, *, old: bool) -> list[_Pairs]:
@@ -389,6 +406,15 @@ def _v1_bodies(report: Report, *, old: bool) -> list[_Pairs]:
                     ("callid", callid),
                     *_v1_parties((_prompt_party(m) for m in members), old=old),
                     ("prompt", prompt),
+                ]
+            ]
+        case SmsSent(smsid=smsid, sent=sent):
+            # v1 spells success "Succeed".
+            return [
+                [
+                    ("action", "sms-send"),
+                    ("status", "Succeed" if sent else "Failed"),
+                    ("smsid", smsid),
                 ]
             ]
 

@@ -71,6 +71,9 @@ def test_serve_state_play_fault_reboot(served: tuple[str, list[str]]) -> None:
     rang = _run("play", "missed_call", "--url", url, "--param", "stay=ringing")
     assert rang.returncode == 0
     assert _run("phone", "1001", "hang_up", "--url", url).returncode == 0
+    sms = json.loads(_run("sms", "--next", "silent", "--url", url).stdout)
+    assert sms == {"messages": [], "next": ["silent"]}
+    assert json.loads(_run("sms", "--url", url).stdout)["next"] == ["silent"]
     settings = _run("settings", "--url", url, "--param", "inbound_call_control=true")
     assert json.loads(settings.stdout)["inbound_call_control"] is True
     state = json.loads(_run("state", "--url", url).stdout)
