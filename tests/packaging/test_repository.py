@@ -1,8 +1,10 @@
 """The manifest, hacs.json, repository files, brand images and quality scale."""
 
 import ast
+import os
 from pathlib import Path
 import re
+import subprocess
 from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
@@ -285,3 +287,19 @@ def test_repository_passes() -> None:
 def test_check_bites(tmp_path: Path, case: tuple[str, str, Any, str]) -> None:
     """Each rule refuses a copy of the repository broken in one place."""
     common.assert_bites(tmp_path, CHECKS, *case)
+
+
+def test_setup_says_which_python_to_install() -> None:
+    """scripts/setup with a Python too old (PYTHON=): it names the version and a way."""
+    result = subprocess.run(
+        ["scripts/setup"],
+        cwd=common.REPO_ROOT,
+        env={**os.environ, "PYTHON": "false"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Python >= 3.14.2" in result.stderr
+    assert "uv python install 3.14" in result.stderr
