@@ -303,3 +303,11 @@ def test_setup_says_which_python_to_install() -> None:
     assert result.returncode == 1
     assert "Python >= 3.14.2" in result.stderr
     assert "uv python install 3.14" in result.stderr
+
+
+def test_changelog_names_the_manifest_version() -> None:
+    """A release bumps the manifest's version and says what changed, in one commit."""
+    version = load(common.INTEGRATION_DIR / "manifest.json")["version"]
+    changelog = (common.REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    [latest] = re.findall(r"^## (\S+)$", changelog, flags=re.MULTILINE)[:1]
+    assert latest == version
