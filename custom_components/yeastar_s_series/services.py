@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
@@ -22,7 +21,6 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.util import dt as dt_util
 import probatio
@@ -38,6 +36,7 @@ from .const import DOMAIN, ConnectionState
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .devices import extension_number, trunk_name
 from .errors import invalid, refusal, unavailable
+from .permissions import async_require_admin
 
 SERVICE_DIAL: Final = "dial"
 SERVICE_HANG_UP: Final = "hang_up"
@@ -221,15 +220,8 @@ class Target:
 
         A call to it can cost money.
         """
-        if (number is not None and self.is_extension(number)) or not (
-            user_id := self.call.context.user_id
-        ):
-            return
-        user = await self.hass.auth.async_get_user(user_id)
-        if user is None:
-            raise UnknownUser(context=self.call.context)
-        if not user.is_admin:
-            raise Unauthorized(context=self.call.context, permission=POLICY_CONTROL)
+        if number is None or not self.is_extension(number):
+            await async_require_admin(self.hass, self.call.context)
 
     async def async_call(self) -> Call:
         """Return the call acted on: the one given, else the extension's latest."""

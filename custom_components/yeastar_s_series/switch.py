@@ -17,6 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import YeastarError
 from .api.settings import (
     ExtensionSettings,
+    ForwardDestination,
     Forwarding,
     ForwardMode,
     dnd_update,
@@ -26,6 +27,7 @@ from .const import ConnectionState
 from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .entity import YeastarExtensionEntity, async_add_extension_entities
 from .errors import invalid, refusal, unavailable
+from .permissions import async_require_admin
 
 # Writes wait for one another in the settings writer; the entities add nothing.
 PARALLEL_UPDATES = 0
@@ -92,10 +94,16 @@ class YeastarSettingSwitch(YeastarExtensionEntity, SwitchEntity):
         ):
             raise unavailable(entry)
         expected, body = self._change(settings, on)
+        if on and self._costs_money(expected):
+            await async_require_admin(self.hass, self._context)
         try:
             await coordinator.async_change_settings(self.number, expected, body)
         except YeastarError as err:
             raise refusal(err, entry, coordinator.client.api_version) from err
+
+    def _costs_money(self, settings: ExtensionSettings) -> bool:
+        """Whether the changed setting sends calls out through a trunk."""
+        return False
 
     @abstractmethod
     def _change(
@@ -176,6 +184,14 @@ class YeastarForwardingSwitch(YeastarSettingSwitch):
             "destination": forwarding.destination.value,
             "number": forwarding.number,
         }
+
+    @override
+    def _costs_money(self, settings: ExtensionSettings) -> bool:
+        """Say whether calls go to a mobile or another outside number (admins only)."""
+        return settings.forwarding[self.mode].destination in (
+            ForwardDestination.MOBILE,
+            ForwardDestination.NUMBER,
+        )
 
     @override
     def _change(

@@ -332,6 +332,53 @@ async def test_set_forwarding_outside_numbers_for_administrators(
     assert attributes(hass, entity_id) == {"destination": "number", "number": "959"}
 
 
+async def test_forwarding_switch_to_a_mobile_for_administrators(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    hass_admin_user: User,
+) -> None:
+    """The switch of a mode that forwards to a mobile: on for administrators only."""
+    # A user who may control every entity, but is no administrator.
+    user = await hass.auth.async_create_user("Staff", group_ids=["system-users"])
+    entity_id, switch_key, prefix = FORWARDING["busy"]
+    pbx.configuration.change(
+        "1000",
+        {
+            switch_key: "off",
+            f"{prefix}transferto": "Mobile Number",
+            f"{prefix}transferprefix": "",
+            f"{prefix}transfernum": "13912345678",
+        },
+    )
+    await _load(hass, pbx, ha_port)
+    turn_on = {ATTR_ENTITY_ID: entity_id}
+
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            SWITCH_DOMAIN,
+            SERVICE_TURN_ON,
+            turn_on,
+            blocking=True,
+            context=Context(user_id=user.id),
+        )
+    assert updates(pbx) == []
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        turn_on,
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(hass, pbx)
+
+    assert state(hass, entity_id) == "on"
+    assert attributes(hass, entity_id) == {
+        "destination": "mobile",
+        "number": "13912345678",
+    }
+
+
 async def test_trunk_added_and_deleted_on_the_pbx(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, pbx: SimulatedPBX, ha_port: int
 ) -> None:
