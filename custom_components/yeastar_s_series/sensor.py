@@ -286,8 +286,11 @@ class YeastarExtensionStatusSensor(YeastarExtensionEntity, SensorEntity):
 class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
     """Where an extension stands in its calls, and with whom.
 
-    Follows the call reports; without a call it reads the extension's status
-    (a phone that rings or talks while Home Assistant started shows so).
+    Follows the call reports. Without a call it reads the extension's status, but
+    only as the extension list gives it (a phone that rings or talks while Home
+    Assistant started shows so): a status report comes just before or after the
+    call's own reports, and read alone it would show "ringing" before anyone knows
+    who calls, or "talking" after the call ended.
     """
 
     _attr_device_class = SensorDeviceClass.ENUM
@@ -297,9 +300,11 @@ class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
     def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
         """Describe the sensor of one extension."""
         super().__init__(coordinator, number, "call_state")
-        self._attr_native_value, self._attr_extra_state_attributes = self._current()
+        self._attr_native_value, self._attr_extra_state_attributes = self._current(
+            by_status=True
+        )
 
-    def _current(self) -> tuple[str, dict[str, Any]]:
+    def _current(self, *, by_status: bool) -> tuple[str, dict[str, Any]]:
         """Return the extension's call state, and its current call's attributes."""
         calls = self.coordinator.calls
         if current := calls.calls_of(self.number):
@@ -309,7 +314,7 @@ class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
             }
         state = CallState.IDLE
         extension = self.coordinator.data.extensions.get(self.number)
-        if extension is not None and extension.status is not None:
+        if by_status and extension is not None and extension.status is not None:
             state = STATUS_CALL_STATES.get(extension.status, CallState.IDLE)
         return state.value, dict.fromkeys(CALL_ATTRIBUTES)
 
@@ -330,13 +335,15 @@ class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
     @override
     def _handle_coordinator_update(self) -> None:
         """Follow the extension list too (a status read without a report)."""
-        self._attr_native_value, self._attr_extra_state_attributes = self._current()
+        self._attr_native_value, self._attr_extra_state_attributes = self._current(
+            by_status=True
+        )
         super()._handle_coordinator_update()
 
     @callback
     def _async_update(self, *_: object) -> None:
         """Write the state when it or the current call changed."""
-        current = self._current()
+        current = self._current(by_status=False)
         if current != (self._attr_native_value, self._attr_extra_state_attributes):
             self._attr_native_value, self._attr_extra_state_attributes = current
             self.async_write_ha_state()

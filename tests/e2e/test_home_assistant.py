@@ -223,3 +223,64 @@ def test_no_errors_from_the_integration(hass_process: HassProcess) -> None:
         flags=re.MULTILINE,
     )
     assert problems == []
+
+
+async def test_an_automation_made_in_the_editor_loads_and_fires(
+    configured: PbxEntry,
+) -> None:
+    """The automation editor's save (config API): it loads, and a ringing call fires it."""
+    hass, control = configured.hass, configured.simulator.control
+    config = {
+        "alias": "Front desk rings",
+        "triggers": [
+            {
+                "trigger": "state",
+                "entity_id": "sensor.front_desk_1001_call",
+                "to": "ringing",
+            }
+        ],
+        "actions": [
+            {
+                "event": "e2e_front_desk_rings",
+                "event_data": {
+                    "caller": "{{ trigger.to_state.attributes.peer_number }}"
+                },
+            }
+        ],
+    }
+    saved = hass.api.request("POST", "/api/config/automation/config/e2e_rings", config)
+    assert saved == {"result": "ok"}
+    automation = hass.api.wait_for_state(
+        lambda entity_id: entity_id == "automation.front_desk_rings", "on", timeout=30
+    )
+    assert automation["attributes"]["id"] == "e2e_rings"
+
+    async with subscribed(hass, "e2e_front_desk_rings") as ws:
+        await asyncio.to_thread(
+            control.play, "missed_call", extension="1001", caller="0123456789"
+        )
+        [fired] = await events_until(ws, lambda event: True)
+    assert fired["data"] == {"caller": "0123456789"}
+
+
+async def test_dial_over_the_websocket_returns_the_call(configured: PbxEntry) -> None:
+    """The frontend's way of running an action: dial answers with the new call's id."""
+    hass, control = configured.hass, configured.simulator.control
+    async with subscribed(hass) as ws:
+        await ws.send_json({"id": 1, "type": "config/device_registry/list"})
+        devices = (await ws.receive_json())["result"]
+        [front_desk] = [d for d in devices if d["name"] == "Front Desk (1001)"]
+        await ws.send_json(
+            {
+                "id": 2,
+                "type": "call_service",
+                "domain": "yeastar_s_series",
+                "service": "dial",
+                "service_data": {"device_id": front_desk["id"], "callee": "1000"},
+                "return_response": True,
+            }
+        )
+        answer = await ws.receive_json()
+    assert answer["success"], answer
+    callid = answer["result"]["response"]["callid"]
+    assert [call["callid"] for call in control.state()["calls"]] == [callid]

@@ -99,10 +99,10 @@ V1_EVENTS: dict[Scenario, list[Step]] = {
 CALL_STATES: dict[Scenario, dict[str, list[str]]] = {
     Scenario.INBOUND_ANSWERED: {"1001": ["ringing", "talking", "idle"]},
     Scenario.MISSED_CALL: {"1001": ["ringing", "idle"]},
-    # The caller's phone is busy (off the hook) a moment before the PBX reports
-    # the call: until then the sensor reads the extension's status.
+    # The caller's phone is busy (off the hook) a moment before the PBX reports the
+    # call: the sensor waits for the call's report rather than guess "talking".
     Scenario.INTERNAL_CALL: {
-        "1000": ["talking", "dialing", "talking", "idle"],
+        "1000": ["dialing", "talking", "idle"],
         "1001": ["ringing", "talking", "idle"],
     },
     Scenario.FAILED_CALL: {},
