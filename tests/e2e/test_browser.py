@@ -301,6 +301,31 @@ def test_device_page(
     tab.run(steps)
 
 
+def test_extension_device_page(tab: BrowserTab) -> None:
+    """An extension's page: its call state, its Calls events, its settings as switches."""
+
+    def steps(page: Page) -> None:
+        page.goto("/config/integrations/integration/yeastar_s_series")
+        page.get_by_text("Kitchen (1002)", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/config/devices/device/\w+$"))
+
+        def card(title: str) -> Locator:
+            return page.locator("ha-card").filter(
+                has=page.get_by_text(title, exact=True)
+            )
+
+        expect(card("Sensors")).to_contain_text("Call")
+        expect(card("Sensors")).to_contain_text("Idle")
+        expect(card("Sensors")).to_contain_text("Missed calls")
+        expect(card("Events")).to_contain_text("Missed")
+        expect(card("Configuration")).to_contain_text("Do not disturb")
+        expect(card("Configuration")).to_contain_text("Forward all calls")
+        expect(card("Controls")).to_contain_text("Hang up")
+        screenshot(page, "extension-page")
+
+    tab.run(steps)
+
+
 def test_entities(tab: BrowserTab) -> None:
     """Settings → Entities, filtered to the integration: the PBX's and extensions' entities."""
 
