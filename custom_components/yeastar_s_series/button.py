@@ -4,15 +4,12 @@ from typing import override
 
 from homeassistant.components.button import ButtonEntity
 from homeassistant.const import ATTR_DEVICE_ID
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import (
-    async_dispatcher_connect,
-    async_dispatcher_send,
-)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, signal_call, signal_extension, signal_missed_cleared
-from .coordinator import IN_CALL, YeastarConfigEntry, YeastarCoordinator
+from .const import DOMAIN, signal_missed_cleared
+from .coordinator import YeastarConfigEntry, YeastarCoordinator
 from .entity import YeastarExtensionEntity, async_add_extension_entities
 from .services import SERVICE_HANG_UP
 
@@ -55,45 +52,17 @@ class YeastarClearMissedCallsButton(YeastarExtensionEntity, ButtonEntity):
 
 
 class YeastarHangUpButton(YeastarExtensionEntity, ButtonEntity):
-    """End the extension's current call; there only while it is in one."""
+    """End the extension's current call; without one, the press says so.
+
+    Always there (while the session works) rather than available only during
+    calls: that would write two states a call, and the logbook would show them.
+    """
 
     _attr_translation_key = "hang_up"
 
     def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
         """Describe the button of one extension."""
         super().__init__(coordinator, number, "hang_up")
-        self._shown_available: bool | None = None
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Available while the extension is in a call (and the session works)."""
-        coordinator = self.coordinator
-        extension = coordinator.data.extensions.get(self.number)
-        in_call = bool(coordinator.calls.calls_of(self.number)) or (
-            extension is not None and extension.status in IN_CALL
-        )
-        return super().available and in_call
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Follow the extension's calls and status."""
-        await super().async_added_to_hass()
-        entry_id = self.coordinator.config_entry.entry_id
-        for signal in (
-            signal_call(entry_id, self.number),
-            signal_extension(entry_id, self.number),
-        ):
-            self.async_on_remove(
-                async_dispatcher_connect(self.hass, signal, self._async_changed)
-            )
-
-    @callback
-    def _async_changed(self, *_: object) -> None:
-        """Show whether the button can be pressed, when that changed."""
-        if self.available != self._shown_available:
-            self._shown_available = self.available
-            self.async_write_ha_state()
 
     @override
     async def async_press(self) -> None:
