@@ -5,9 +5,13 @@ in file order and each builds on the state the previous ones left, as a user wou
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 import contextlib
+import functools
+import http.server
+from pathlib import Path
 import re
+import threading
 from typing import Any
 
 import aiohttp
@@ -21,6 +25,11 @@ from .conftest import HassProcess, PbxEntry
 pytestmark = pytest.mark.e2e
 
 EVENT = "yeastar_s_series_event"
+
+
+BLUEPRINTS = (
+    Path(__file__).parents[2] / "blueprints" / "automation" / "yeastar_s_series"
+)
 
 
 def extension_sensor(number: str) -> Callable[[str], bool]:
@@ -178,53 +187,6 @@ async def test_calls_fire_events_and_update_entities(configured: PbxEntry) -> No
     assert calls["attributes"]["status"] == "NO ANSWERED"
 
 
-def test_restart_keeps_the_pbx(configured: PbxEntry) -> None:
-    """After a restart the entry loads again, logs in again, and reports still arrive."""
-    hass, control = configured.hass, configured.simulator.control
-    before = control.state()["stats"]
-    hass.stop()
-    assert control.state()["stats"]["logouts"] == before["logouts"] + 1
-    assert control.state()["sessions"] == []
-
-    hass.start()
-    hass.api.wait_for_state(is_connection_sensor, "connected", timeout=60)
-    [entry] = hass.api.entries()
-    assert entry["state"] == "loaded"
-    assert control.reports_go_to(f"{hass.url}/")
-    assert (
-        control.state()["stats"]["successful_logins"] == before["successful_logins"] + 1
-    )
-
-    control.play("extension_status", extension="1002", status="Busy")
-    hass.api.wait_for_state(extension_sensor("1002"), "busy")
-
-
-def test_removing_the_entry_logs_out(configured: PbxEntry) -> None:
-    """Deleting the entry logs out of the PBX and removes its entities."""
-    hass, control = configured.hass, configured.simulator.control
-    logouts = control.state()["stats"]["logouts"]
-    answer = hass.api.request(
-        "DELETE", f"/api/config/config_entries/entry/{configured.entry_id}"
-    )
-    assert answer == {"require_restart": False}
-    assert hass.api.entries() == []
-    state = control.state()
-    assert state["stats"]["logouts"] == logouts + 1
-    assert state["sessions"] == []
-    connection = hass.api.find_state(is_connection_sensor)
-    assert connection is None or connection["state"] == "unavailable"
-
-
-def test_no_errors_from_the_integration(hass_process: HassProcess) -> None:
-    """Nothing the integration logged along the way is a warning or an error."""
-    problems = re.findall(
-        r"^.* (?:WARNING|ERROR|CRITICAL) \(\w+\) \[custom_components\.yeastar_s_series[^\]]*\].*$",
-        hass_process.log(),
-        flags=re.MULTILINE,
-    )
-    assert problems == []
-
-
 async def test_an_automation_made_in_the_editor_loads_and_fires(
     configured: PbxEntry,
 ) -> None:
@@ -284,3 +246,115 @@ async def test_dial_over_the_websocket_returns_the_call(configured: PbxEntry) ->
     assert answer["success"], answer
     callid = answer["result"]["response"]["callid"]
     assert [call["callid"] for call in control.state()["calls"]] == [callid]
+
+
+@contextlib.contextmanager
+def served_file(path: Path) -> Iterator[str]:
+    """Serve one file over loopback HTTP, as a blueprint's page on the web would."""
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(path.parent)
+    )
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/{path.name}"
+        finally:
+            server.shutdown()
+
+
+async def test_missed_call_blueprint_imported_and_used(configured: PbxEntry) -> None:
+    """Import the blueprint by URL, make an automation of it: a missed call notifies."""
+    hass, control = configured.hass, configured.simulator.control
+    with served_file(BLUEPRINTS / "missed_call_notification.yaml") as url:
+        async with subscribed(hass) as ws:
+            await ws.send_json({"id": 1, "type": "blueprint/import", "url": url})
+            imported = (await ws.receive_json())["result"]
+            assert imported["validation_errors"] is None
+            await ws.send_json(
+                {
+                    "id": 2,
+                    "type": "blueprint/save",
+                    "domain": "automation",
+                    "path": "yeastar_s_series/missed_call_notification.yaml",
+                    "yaml": imported["raw_data"],
+                    "source_url": url,
+                }
+            )
+            assert (await ws.receive_json())["success"]
+    config = {
+        "alias": "Missed calls at the front desk",
+        "use_blueprint": {
+            "path": "yeastar_s_series/missed_call_notification.yaml",
+            "input": {"calls_entity": ["event.front_desk_1001_calls"]},
+        },
+    }
+    saved = hass.api.request("POST", "/api/config/automation/config/e2e_missed", config)
+    assert saved == {"result": "ok"}
+    hass.api.wait_for_state(
+        lambda entity_id: entity_id == "automation.missed_calls_at_the_front_desk",
+        "on",
+        timeout=30,
+    )
+
+    await asyncio.to_thread(control.play, "missed_call", extension="1001")
+
+    async def missed() -> list[dict[str, Any]]:
+        async with subscribed(hass) as ws:
+            await ws.send_json({"id": 1, "type": "persistent_notification/get"})
+            result: list[dict[str, Any]] = (await ws.receive_json())["result"]
+            return [n for n in result if n["title"] == "Missed call"]
+
+    async with asyncio.timeout(30):
+        while not (found := await missed()):
+            await asyncio.sleep(0.5)
+    [notification] = found
+    assert "13800000000" in notification["message"]
+    assert "Front Desk (1001)" in notification["message"]
+
+
+def test_restart_keeps_the_pbx(configured: PbxEntry) -> None:
+    """After a restart the entry loads again, logs in again, and reports still arrive."""
+    hass, control = configured.hass, configured.simulator.control
+    before = control.state()["stats"]
+    hass.stop()
+    assert control.state()["stats"]["logouts"] == before["logouts"] + 1
+    assert control.state()["sessions"] == []
+
+    hass.start()
+    hass.api.wait_for_state(is_connection_sensor, "connected", timeout=60)
+    [entry] = hass.api.entries()
+    assert entry["state"] == "loaded"
+    assert control.reports_go_to(f"{hass.url}/")
+    assert (
+        control.state()["stats"]["successful_logins"] == before["successful_logins"] + 1
+    )
+
+    control.play("extension_status", extension="1002", status="Busy")
+    hass.api.wait_for_state(extension_sensor("1002"), "busy")
+
+
+def test_removing_the_entry_logs_out(configured: PbxEntry) -> None:
+    """Deleting the entry logs out of the PBX and removes its entities."""
+    hass, control = configured.hass, configured.simulator.control
+    logouts = control.state()["stats"]["logouts"]
+    answer = hass.api.request(
+        "DELETE", f"/api/config/config_entries/entry/{configured.entry_id}"
+    )
+    assert answer == {"require_restart": False}
+    assert hass.api.entries() == []
+    state = control.state()
+    assert state["stats"]["logouts"] == logouts + 1
+    assert state["sessions"] == []
+    connection = hass.api.find_state(is_connection_sensor)
+    assert connection is None or connection["state"] == "unavailable"
+
+
+def test_no_errors_from_the_integration(hass_process: HassProcess) -> None:
+    """Nothing the integration logged along the way is a warning or an error."""
+    problems = re.findall(
+        r"^.* (?:WARNING|ERROR|CRITICAL) \(\w+\) \[custom_components\.yeastar_s_series[^\]]*\].*$",
+        hass_process.log(),
+        flags=re.MULTILINE,
+    )
+    assert problems == []
