@@ -62,10 +62,16 @@ def set_up(settings: DemoSettings, simulator: ControlClient) -> None:
         if result.get("type") != "create_entry":
             raise RuntimeError(f"adding the simulated PBX failed: {result}")
         entry_id = result["result"]["entry_id"]
-    # Kitchen's extension is the demo's door station: its Calls entity is a doorbell.
-    options = hass.set_options(entry_id, {"door_stations": [DOOR_STATION]})
+    # The PBX records answered calls, and its GSM trunk has a SIM card (the
+    # documents' example trunk has none), so that Media and send_sms have something.
+    simulator.settings(recording=True)
+    simulator.trunk("GSM2-7", "Idle")
+    # Garage's extension is the demo's door station: it gets a Doorbell entity.
+    options = hass.set_options(
+        entry_id, {"door_stations": [DOOR_STATION], "recordings": True}
+    )
     if options.get("type") != "create_entry":
-        raise RuntimeError(f"setting the door station failed: {options}")
+        raise RuntimeError(f"setting the demo's options failed: {options}")
     if settings.pbx.tcp_port is None:
         # The entry reloads with the new options: wait for the new session.
         wait_for(
