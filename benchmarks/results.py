@@ -9,7 +9,10 @@ from typing import Any
 from homeassistant.const import __version__ as HA_VERSION
 
 from .fleet import IdleResults, SetupResults, SpreadResults
+from .recorder_memory import RecorderMemoryResults
+from .recovery import RecoveryResults
 from .targets import Target
+from .tcp_load import TcpReportResults
 from .webhook_load import MemoryResults, ReportResults
 
 
@@ -64,6 +67,9 @@ class Results:
     setup: SetupResults
     idle: list[IdleResults]  # one per heartbeat interval measured
     spread: SpreadResults
+    tcp: TcpReportResults
+    recovery: RecoveryResults
+    recorder: RecorderMemoryResults
     targets: list[Target]
 
     def as_json(self) -> dict[str, Any]:
@@ -95,4 +101,6 @@ class Results:
             even_per_second=self.spread.even_per_second,
             spread=self.spread.spread,
         )
+        data["tcp"]["rate"] = self.tcp.rate
+        data["recorder"]["growth_mb"] = self.recorder.growth_mb
         return data
