@@ -113,8 +113,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--recorder-traced",
         type=int,
-        default=5_000,
-        help="reports of the flood under tracemalloc",
+        default=2_500,
+        help="reports of each of the two floods under tracemalloc",
     )
     parser.add_argument(
         "--pbxs", type=int, default=20, help="PBX entries in one Home Assistant"
@@ -145,6 +145,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         metavar="SECONDS",
         help="heartbeat interval of a simulated idle hour (repeat it; default: "
         f"{MIN_HEARTBEAT_INTERVAL}, {DEFAULT_HEARTBEAT_INTERVAL} and 60)",
+    )
+    parser.add_argument(
+        "--note",
+        default=None,
+        help="a note on the run for its section (e.g. what else ran on the machine)",
     )
     parser.add_argument(
         "--write",
@@ -267,10 +272,11 @@ async def _phases(
     )
     recorder = await _recorder_memory(hass, port, loadgen, config_dir, args)
 
-    machine.load_after = os.getloadavg()[0]
+    machine.load_after = os.getloadavg()
     return Results(
         date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         command=command,
+        note=args.note,
         machine=machine,
         duration_s=time.perf_counter() - started,
         reports=reports,
@@ -329,7 +335,7 @@ async def _recorder_memory(
     """Last, as the recorder stays on once set up: a flood with every state recorded."""
     await start_recorder(hass, config_dir)
     async with _loaded(hass, make_pbx(702), port) as entry:
-        return await RecorderMemory(hass, port, entry, loadgen).run(
+        return await RecorderMemory(hass, port, entry, loadgen, config_dir).run(
             args.recorder_reports,
             args.recorder_rate,
             args.recorder_settle,

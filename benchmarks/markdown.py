@@ -70,10 +70,11 @@ def render_markdown(results: Results) -> str:
         f"- Command: `{results.command}` (took {minutes} min {seconds} s)",
         (
             f"- Machine: {m.nproc} CPUs ({m.cpu}), {m.ram_gib:.1f} GiB RAM, "
-            f"Python {m.python}, Home Assistant {m.home_assistant}; 1-minute load average "
-            f"{m.load_before:.1f} at the start, {m.load_after:.1f} at the end (other work "
-            "on the machine shows here)"
+            f"Python {m.python}, Home Assistant {m.home_assistant}; load average (1, 5, "
+            f"15 minutes, as `uptime` shows it) {_loads(m.load_before)} at the start, "
+            f"{_loads(m.load_after)} at the end (other work on the machine shows here)"
         ),
+        *([f"- Note: {results.note}"] if results.note else []),
         "",
         "### Targets",
         "",
@@ -289,7 +290,8 @@ def _recorder_lines(results: Results) -> list[str]:
         "",
         (
             f"The recorder on (SQLite in the run's folder), {rec.reports:,} reports at "
-            f"{rec.rate:g}/s after a warm-up; RSS after each quarter of them and "
+            f"{rec.rate:g}/s after a warm-up (Home Assistant took {rec.achieved:,.0f}/s, "
+            f"median of the quarters); RSS after each quarter of them and "
             f"{rec.settle_s:g} s after the last (the recorder's commits done)."
         ),
         "",
@@ -302,8 +304,15 @@ def _recorder_lines(results: Results) -> list[str]:
         ),
         "",
         (
+            f"The database then: {rec.db_mb:.1f} MB; rows "
+            + ", ".join(f"{table} {rows:,}" for table, rows in rec.db_rows.items())
+            + " (the warm-up's included)."
+        ),
+        "",
+        (
             f"Then twice {rec.traced_reports:,} reports under tracemalloc (the first "
-            "replaces what the caches held before tracing started). Python's heap "
+            "replaces what the caches held before tracing started; tracing slows Home "
+            f"Assistant: the second took {rec.traced_achieved:,.0f}/s). Python's heap "
             f"peaked at {rec.peak_mib:.1f} MiB during the second flood (counted from "
             f"the start of tracing) and was {rec.current_mib:.1f} MiB {rec.settle_s:g} s "
             "after it. By the code that allocated it, what the two floods left "
@@ -344,6 +353,10 @@ def _recovery_lines(results: Results) -> list[str]:
         f"| {rec.connected_s:.2f} s | {rec.report_s:.2f} s |",
         "",
     ]
+
+
+def _loads(loads: tuple[float, float, float]) -> str:
+    return ", ".join(f"{load:.2f}" for load in loads)
 
 
 def _requests(counter: dict[str, int]) -> str:

@@ -9,10 +9,12 @@ it (recorder, state machine, bus, integration, the rest).
 
 import ast
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 import functools
 import gc
 from pathlib import Path
+import sqlite3
 import sysconfig
 import tracemalloc
 
@@ -23,6 +25,7 @@ from homeassistant.setup import async_setup_component
 
 from .home import Entry, webhook_url
 from .loadgen import Job, LoadGenerator
+from .stats import median
 from .webhook_load import CONCURRENCY, rss_mb
 
 RECORDER = "recorder"
@@ -32,6 +35,8 @@ INTEGRATION = "integration"
 OTHER = "other"
 GROUPS = (RECORDER, STATE_MACHINE, BUS, INTEGRATION, OTHER)
 TOP_LINES = 10
+# The recorder's tables a report adds rows to: its bus event, the states it changes.
+_TABLES = ("events", "event_data", "states", "state_attributes")
 _ROOT = f"{Path(__file__).resolve().parent.parent}/"
 _STDLIB = f"{sysconfig.get_paths()['stdlib']}/"
 # Not Home Assistant's: the snapshots' own allocations.
@@ -66,6 +71,8 @@ class RecorderMemoryResults:
 
     reports: int
     rate: float  # reports per second asked of the load generator
+    achieved: float  # reports per second the flood took, median of its quarters
+    traced_achieved: float  # the same of the second traced flood
     rss_before_mb: float
     rss_steps_mb: list[float]  # after each quarter of the flood
     rss_settled_mb: float  # ``settle_s`` after the flood
@@ -73,6 +80,8 @@ class RecorderMemoryResults:
     traced_reports: int  # per traced flood (two: the first refills the caches)
     held_kib: dict[str, float]  # per group, what the two traced floods left allocated
     net_kib: dict[str, float]  # per group, the second traced flood's net growth
+    db_rows: dict[str, int]  # rows per table once the flood is settled
+    db_mb: float  # the database's files (with its write-ahead log) then
     peak_mib: float  # Python's heap at its highest during the second traced flood
     current_mib: float  # and once settled (both since tracing started)
     top: list[tuple[str, str, float, float]] = field(
@@ -85,9 +94,23 @@ class RecorderMemoryResults:
         return self.rss_settled_mb - self.rss_before_mb
 
 
+def database(config_dir: Path) -> Path:
+    """Return where the recorder keeps its database in the run's folder."""
+    return config_dir / "home-assistant_v2.db"
+
+
+def _table_rows(path: Path) -> dict[str, int]:
+    """Count the rows of the tables a report adds to (read-only, beside the recorder)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return {
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in _TABLES
+        }
+
+
 async def start_recorder(hass: HomeAssistant, config_dir: Path) -> None:
     """Set up the recorder on SQLite in the run's folder and wait until it is ready."""
-    db_url = f"sqlite:///{config_dir / 'home-assistant_v2.db'}"
+    db_url = f"sqlite:///{database(config_dir)}"
     async_initialize_recorder(hass)  # what bootstrap does before any set-up
     if not await async_setup_component(hass, RECORDER, {RECORDER: {"db_url": db_url}}):
         raise RuntimeError("recorder did not set up")
@@ -133,17 +156,23 @@ class RecorderMemory:
     """Flood one loaded entry at a steady rate, with the recorder recording every state."""
 
     def __init__(
-        self, hass: HomeAssistant, port: int, entry: Entry, loadgen: LoadGenerator
+        self,
+        hass: HomeAssistant,
+        port: int,
+        entry: Entry,
+        loadgen: LoadGenerator,
+        config_dir: Path,
     ) -> None:
-        """Bind to a loaded entry; the recorder must be set up."""
+        """Bind to a loaded entry; the recorder must be set up in ``config_dir``."""
         self.hass = hass
+        self.database = database(config_dir)
         self.entry = entry
         self.loadgen = loadgen
         self.url = webhook_url(port, entry.webhook_id)
         self._batch = 0
 
-    async def _flood(self, count: int, rate: float) -> None:
-        """Post ``count`` reports at ``rate``; return once the recorder has them all."""
+    async def _flood(self, count: int, rate: float) -> float:
+        """Post ``count`` reports at ``rate``; return the rate Home Assistant took."""
         self._batch += 1
         job = Job(
             url=self.url,
@@ -159,6 +188,7 @@ class RecorderMemory:
             raise RuntimeError(f"the flood was answered {result.statuses}")
         await self.hass.async_block_till_done()
         await get_instance(self.hass).async_block_till_done()
+        return count / result.elapsed
 
     async def _settled(self, settle: float) -> None:
         """Give the recorder ``settle`` seconds (its commits), then collect garbage."""
@@ -179,12 +209,16 @@ class RecorderMemory:
         await self._settled(0)
         before = rss_mb()
         steps: list[float] = []
+        rates: list[float] = []
         for index in range(4):
-            await self._flood(reports // 4 + (index < reports % 4), rate)
+            rates.append(await self._flood(reports // 4 + (index < reports % 4), rate))
             gc.collect()
             steps.append(rss_mb())
         await self._settled(settle)
         settled = rss_mb()
+        rows = await self.hass.async_add_executor_job(_table_rows, self.database)
+        files = self.database.parent.glob(f"{self.database.name}*")
+        db_mb = sum(path.stat().st_size for path in files) / 2**20
 
         tracemalloc.start()
         try:
@@ -192,7 +226,7 @@ class RecorderMemory:
             await self._settled(settle)
             first = tracemalloc.take_snapshot().filter_traces(_NOT_OURS)
             tracemalloc.reset_peak()
-            await self._flood(traced, rate)
+            traced_rate = await self._flood(traced, rate)
             await self._settled(settle)
             current, peak = tracemalloc.get_traced_memory()
             last = tracemalloc.take_snapshot().filter_traces(_NOT_OURS)
@@ -202,11 +236,15 @@ class RecorderMemory:
         return RecorderMemoryResults(
             reports=reports,
             rate=rate,
+            achieved=median(rates),
+            traced_achieved=traced_rate,
             rss_before_mb=before,
             rss_steps_mb=steps,
             rss_settled_mb=settled,
             settle_s=settle,
             traced_reports=traced,
+            db_rows=rows,
+            db_mb=db_mb,
             held_kib=held,
             net_kib=net,
             peak_mib=peak / 2**20,

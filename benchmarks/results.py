@@ -25,8 +25,10 @@ class Machine:
     ram_gib: float
     python: str
     home_assistant: str
-    load_before: float  # 1-minute load average when the run started
-    load_after: float = 0.0
+    # 1, 5 and 15-minute load averages when the run started and ended: a load above
+    # the CPUs Home Assistant and the load generator use means other work ran too.
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @classmethod
     def detect(cls) -> Machine:
@@ -50,7 +52,7 @@ class Machine:
             ram_gib=ram,
             python=platform.python_version(),
             home_assistant=HA_VERSION,
-            load_before=os.getloadavg()[0],
+            load_before=os.getloadavg(),
         )
 
 
@@ -60,6 +62,7 @@ class Results:
 
     date: str
     command: str
+    note: str | None  # the --note of the run
     machine: Machine
     duration_s: float
     reports: ReportResults

@@ -95,6 +95,9 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert recorder["reports"] == 100
     assert recorder["rss_before_mb"] > 0
     assert len(recorder["rss_steps_mb"]) == 4
+    # Each report's bus event and state change are recorded.
+    assert recorder["db_rows"]["events"] >= 200
+    assert recorder["db_rows"]["states"] >= 200
     assert (
         set(recorder["held_kib"])
         == set(recorder["net_kib"])
