@@ -180,6 +180,8 @@ class YeastarExtensionCallEvent(YeastarExtensionEntity, EventEntity):
     _attr_translation_key = "extension_call"
     _available_without_session = True
     _attr_event_types = EXTENSION_EVENT_TYPES
+    # An opaque id, new with every call; who the other party was stays recorded.
+    _unrecorded_attributes = frozenset({"callid"})
 
     def __init__(
         self, coordinator: YeastarCoordinator, number: str, door_station: bool
