@@ -2,7 +2,8 @@
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,6 +30,7 @@ from .fleet import (
     start_fleet,
 )
 from .home import (
+    BenchPBX,
     Entry,
     make_entry,
     make_pbx,
@@ -39,8 +41,11 @@ from .home import (
 )
 from .loadgen import LoadGenerator
 from .markdown import render_markdown, write_performance_doc
+from .recorder_memory import RecorderMemory, RecorderMemoryResults, start_recorder
+from .recovery import RecoveryResults, measure_recovery
 from .results import Machine, Results
 from .targets import evaluate
+from .tcp_load import TcpBench, TcpReportResults
 from .webhook_load import ReportBench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +87,36 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="RSS readings during the memory phase",
     )
     parser.add_argument(
+        "--outage",
+        type=float,
+        default=30.0,
+        help="seconds the PBX is unreachable in the recovery phase",
+    )
+    parser.add_argument(
+        "--recorder-reports",
+        type=int,
+        default=20_000,
+        help="reports of the flood with the recorder on",
+    )
+    parser.add_argument(
+        "--recorder-rate",
+        type=float,
+        default=250.0,
+        help="reports/s of the floods with the recorder on",
+    )
+    parser.add_argument(
+        "--recorder-settle",
+        type=float,
+        default=15.0,
+        help="seconds after a flood before RSS (or tracemalloc) is read again",
+    )
+    parser.add_argument(
+        "--recorder-traced",
+        type=int,
+        default=2_500,
+        help="reports of each of the two floods under tracemalloc",
+    )
+    parser.add_argument(
         "--pbxs", type=int, default=20, help="PBX entries in one Home Assistant"
     )
     parser.add_argument(
@@ -110,6 +145,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         metavar="SECONDS",
         help="heartbeat interval of a simulated idle hour (repeat it; default: "
         f"{MIN_HEARTBEAT_INTERVAL}, {DEFAULT_HEARTBEAT_INTERVAL} and 60)",
+    )
+    parser.add_argument(
+        "--note",
+        default=None,
+        help="a note on the run for its section (e.g. what else ran on the machine)",
     )
     parser.add_argument(
         "--write",
@@ -142,6 +182,7 @@ async def run(args: argparse.Namespace, command: str) -> Results:
         try:
             return await _phases(
                 hass,
+                config_dir=Path(config_dir),
                 machine=machine,
                 port=port,
                 loadgen=loadgen,
@@ -158,6 +199,7 @@ async def run(args: argparse.Namespace, command: str) -> Results:
 async def _phases(
     hass: HomeAssistant,
     *,
+    config_dir: Path,
     machine: Machine,
     port: int,
     loadgen: LoadGenerator,
@@ -187,6 +229,11 @@ async def _phases(
         await hass.async_block_till_done()
     finally:
         await pbx.stop()
+
+    _say(f"TCP reports: {args.reports:,}, saturated, then paced")
+    tcp = await _tcp_reports(hass, port, args)
+    _say(f"recovery: the PBX unreachable for {args.outage:g} s")
+    recovery = await _recovery(hass, port, args.outage)
 
     pbxs = await start_fleet(args.pbxs, first_index=1)
     try:
@@ -219,10 +266,17 @@ async def _phases(
     finally:
         await asyncio.gather(*(pbx.stop() for pbx in pbxs))
 
-    machine.load_after = os.getloadavg()[0]
+    _say(
+        f"memory with the recorder: {args.recorder_reports:,} reports at "
+        f"{args.recorder_rate:g}/s, then {args.recorder_traced:,} traced"
+    )
+    recorder = await _recorder_memory(hass, port, loadgen, config_dir, args)
+
+    machine.load_after = os.getloadavg()
     return Results(
         date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         command=command,
+        note=args.note,
         machine=machine,
         duration_s=time.perf_counter() - started,
         reports=reports,
@@ -230,8 +284,63 @@ async def _phases(
         setup=setup,
         idle=idle,
         spread=spread,
-        targets=evaluate(reports, memory, idle),
+        tcp=tcp,
+        recovery=recovery,
+        recorder=recorder,
+        targets=evaluate(reports, memory, idle, tcp, recovery),
     )
+
+
+@contextlib.asynccontextmanager
+async def _loaded(
+    hass: HomeAssistant, pbx: BenchPBX, port: int, heartbeat_interval: int | None = None
+) -> AsyncIterator[Entry]:
+    """Start the PBX and load an entry for it; remove both afterwards."""
+    await pbx.start()
+    try:
+        entry = make_entry(pbx, port, heartbeat_interval=heartbeat_interval)
+        await hass.config_entries.async_add(entry)
+        await hass.async_block_till_done()
+        yield Entry(entry, pbx)
+        await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        await pbx.stop()
+
+
+async def _tcp_reports(
+    hass: HomeAssistant, port: int, args: argparse.Namespace
+) -> TcpReportResults:
+    """Run the report phases again, for an entry whose PBX reports over TCP."""
+    async with _loaded(hass, make_pbx(700, report_method="tcp"), port) as entry:
+        return await TcpBench(hass, entry).run(
+            args.reports, args.rounds, args.paced_rate, args.paced_reports
+        )
+
+
+async def _recovery(hass: HomeAssistant, port: int, outage: float) -> RecoveryResults:
+    """Time an outage of an entry at the shortest heartbeat (the retries do not depend on it)."""
+    interval = MIN_HEARTBEAT_INTERVAL
+    async with _loaded(hass, make_pbx(701), port, interval) as entry:
+        return await measure_recovery(hass, entry, outage, interval)
+
+
+async def _recorder_memory(
+    hass: HomeAssistant,
+    port: int,
+    loadgen: LoadGenerator,
+    config_dir: Path,
+    args: argparse.Namespace,
+) -> RecorderMemoryResults:
+    """Last, as the recorder stays on once set up: a flood with every state recorded."""
+    await start_recorder(hass, config_dir)
+    async with _loaded(hass, make_pbx(702), port) as entry:
+        return await RecorderMemory(hass, port, entry, loadgen, config_dir).run(
+            args.recorder_reports,
+            args.recorder_rate,
+            args.recorder_settle,
+            args.recorder_traced,
+        )
 
 
 _T0 = time.perf_counter()

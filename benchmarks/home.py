@@ -25,6 +25,7 @@ from homeassistant.components.event import (
 from homeassistant.components.http.config import async_get_and_load_store
 from homeassistant.const import (
     CONF_HOST,
+    CONF_PASSWORD,
     CONF_PORT,
     CONF_SSL,
     CONF_USERNAME,
@@ -45,11 +46,12 @@ from custom_components.yeastar_s_series.const import (
     CONF_CALLBACK_PORT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PASSWORD_HASH,
+    CONF_TCP_PORT,
     DOMAIN,
 )
 from custom_components.yeastar_s_series.coordinator import YeastarConfigEntry
 from simulator import SimulatedPBX
-from simulator.pbx import Json, SimSession
+from simulator.pbx import Json, ReportMethod, SimSession
 
 PASSWORD = "bench-Pa55word"
 BASELINE_WEBHOOK_ID = "bench0baseline0webhook0000000000"
@@ -192,15 +194,29 @@ class BenchPBX(SimulatedPBX):
         self.heartbeat_times.append(time.monotonic())
         return super()._heartbeat(session, body)
 
+    async def write_event(self, body: bytes) -> float:
+        """Write one report to the event port's clients now; return when the write began.
+
+        The PBX's own queue is bypassed, so the time is the write's, not the queueing's.
+        """
+        written = time.monotonic()
+        await self._tcp.send(body)
+        return written
+
 
 def bench_serial(index: int) -> str:
     """Return a distinct serial number for the index-th PBX."""
     return f"3693648{index:05d}"
 
 
-def make_pbx(index: int) -> BenchPBX:
-    """Make a PBX with the default extensions, for a free loopback port."""
-    return BenchPBX(password=PASSWORD, serial=bench_serial(index), host=LOOPBACK)
+def make_pbx(index: int, report_method: ReportMethod = "http") -> BenchPBX:
+    """Make a PBX with the default extensions, for free loopback ports."""
+    return BenchPBX(
+        password=PASSWORD,
+        serial=bench_serial(index),
+        host=LOOPBACK,
+        report_method=report_method,
+    )
 
 
 @dataclass(slots=True)
@@ -219,24 +235,32 @@ class Entry:
 def make_entry(
     pbx: SimulatedPBX, ha_port: int, *, heartbeat_interval: int | None = None
 ) -> YeastarConfigEntry:
-    """Make a config entry as the config flow stores it; reports go to loopback."""
+    """Make a config entry as the config flow stores it; reports go to loopback.
+
+    A PBX that reports over TCP gets the plaintext password and its event port, as
+    the config flow keeps them for the event link.
+    """
     options: dict[str, Any] = {
         CONF_CALLBACK_HOST: LOOPBACK,
         CONF_CALLBACK_PORT: ha_port,
     }
     if heartbeat_interval is not None:
         options[CONF_HEARTBEAT_INTERVAL] = heartbeat_interval
+    data: dict[str, Any] = {
+        CONF_HOST: pbx.host,
+        CONF_PORT: pbx.port,
+        CONF_SSL: False,
+        CONF_VERIFY_SSL: False,
+        CONF_API_VERSION: ApiVersion.V2_0_0.value,
+        CONF_USERNAME: "api",
+        CONF_PASSWORD_HASH: hash_password(PASSWORD),
+        CONF_WEBHOOK_ID: webhook.async_generate_id(),
+    }
+    if pbx.report_method == "tcp":
+        data[CONF_PASSWORD] = PASSWORD
+        options[CONF_TCP_PORT] = pbx.tcp_port
     entry: YeastarConfigEntry = config_entries.ConfigEntry(
-        data={
-            CONF_HOST: pbx.host,
-            CONF_PORT: pbx.port,
-            CONF_SSL: False,
-            CONF_VERIFY_SSL: False,
-            CONF_API_VERSION: ApiVersion.V2_0_0.value,
-            CONF_USERNAME: "api",
-            CONF_PASSWORD_HASH: hash_password(PASSWORD),
-            CONF_WEBHOOK_ID: webhook.async_generate_id(),
-        },
+        data=data,
         discovery_keys=MappingProxyType({}),
         domain=DOMAIN,
         minor_version=1,
@@ -257,6 +281,15 @@ def call_entity_id(hass: HomeAssistant, entry: YeastarConfigEntry) -> str:
         if item.domain == "event" and item.translation_key == "call":
             return item.entity_id
     raise LookupError(f"no call event entity for {entry.title}")
+
+
+def connection_entity_id(hass: HomeAssistant, entry: YeastarConfigEntry) -> str:
+    """Return the entity id of the entry's Connection sensor."""
+    registry = er.async_get(hass)
+    for item in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if item.domain == "sensor" and item.translation_key == "connection_state":
+            return item.entity_id
+    raise LookupError(f"no Connection sensor for {entry.title}")
 
 
 def time_it() -> Callable[[], float]:

@@ -48,9 +48,9 @@ class JobResult:
     timings: list[tuple[int, float, float]] = field(default_factory=list)
 
 
-def report_body(serial: str, callid: str) -> bytes:
-    """Render a real-looking v2.0.0 CallStatus report: an inbound call ringing at 1001."""
-    report = CallStatus(
+def call_report(callid: str) -> CallStatus:
+    """Make a real-looking CallStatus report: an inbound call ringing at 1001."""
+    return CallStatus(
         callid=callid,
         action="RING",
         members=(
@@ -67,7 +67,11 @@ def report_body(serial: str, callid: str) -> bytes:
             ),
         ),
     )
-    return render(report, "2.0.0", serial)[0]
+
+
+def report_body(serial: str, callid: str) -> bytes:
+    """Render the report in the v2.0.0 format, as the PBX posts (or writes) it."""
+    return render(call_report(callid), "2.0.0", serial)[0]
 
 
 def callid(tag: str, seq: int) -> str:

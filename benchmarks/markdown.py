@@ -70,10 +70,11 @@ def render_markdown(results: Results) -> str:
         f"- Command: `{results.command}` (took {minutes} min {seconds} s)",
         (
             f"- Machine: {m.nproc} CPUs ({m.cpu}), {m.ram_gib:.1f} GiB RAM, "
-            f"Python {m.python}, Home Assistant {m.home_assistant}; 1-minute load average "
-            f"{m.load_before:.1f} at the start, {m.load_after:.1f} at the end (other work "
-            "on the machine shows here)"
+            f"Python {m.python}, Home Assistant {m.home_assistant}; load average (1, 5, "
+            f"15 minutes, as `uptime` shows it) {_loads(m.load_before)} at the start, "
+            f"{_loads(m.load_after)} at the end (other work on the machine shows here)"
         ),
+        *([f"- Note: {results.note}"] if results.note else []),
         "",
         "### Targets",
         "",
@@ -143,6 +144,9 @@ def render_markdown(results: Results) -> str:
         + ", ".join(f"{rss:.1f}" for _, rss in mem.samples)
         + " MB.",
         "",
+        *_tcp_lines(results),
+        *_recorder_lines(results),
+        *_recovery_lines(results),
         "### Set-up",
         "",
         "| | Value |",
@@ -225,6 +229,134 @@ def _gc_line(r: ReportResults) -> str:
         f"batch, untimed): integration {_one(r.gc_integration)}; baseline "
         f"{_one(r.gc_baseline)}; floor {_one(r.gc_floor)}."
     )
+
+
+def _tcp_lines(results: Results) -> list[str]:
+    r = results.reports
+    tcp = results.tcp
+    return [
+        "### Reports over TCP",
+        "",
+        (
+            f"The same reports written by a simulated PBX whose Report Method is TCP to "
+            f"the event link Home Assistant keeps open: {tcp.reports:,} in {tcp.rounds} "
+            f"rounds as fast as the link takes them, then {tcp.paced_reports:,} at "
+            f"{tcp.paced_rate:,.0f}/s. The PBX runs in Home Assistant's process: latency "
+            "is from its write, CPU includes its side. Beside it, the webhook's figures "
+            "from the run above. Latencies in ms (p50 / p99 / max)."
+        ),
+        "",
+        "| | TCP (event link) | Webhook (integration) |",
+        "|---|---|---|",
+        (
+            f"| Reports per second (saturated, median of the rounds) | {tcp.rate:,.0f} "
+            f"| {r.integration_rate:,.0f} |"
+        ),
+        f"| Rounds (reports per second) | {_rounds(tcp.rates)} | |",
+        (
+            f"| Home Assistant's CPU per report (µs, median of the rounds) | "
+            f"{median(tcp.cpu_us):.0f} (simulator's writes included) | "
+            f"{median(r.integration_cpu_us):.0f} |"
+        ),
+        (
+            f"| Saturated: write (POST) → bus event | {_pct(tcp.saturated_event)} "
+            f"| {_pct(r.saturated.integration_event)} |"
+        ),
+        (
+            f"| Saturated: write (POST) → state change | {_pct(tcp.saturated_state)} "
+            f"| {_pct(r.saturated.integration_state)} |"
+        ),
+        (
+            f"| Paced, {tcp.paced_rate:,.0f}/s: write (POST) → bus event "
+            f"| {_pct(tcp.paced_event)} | {_pct(r.paced.integration_event)} |"
+        ),
+        (
+            f"| Paced, {tcp.paced_rate:,.0f}/s: write (POST) → state change "
+            f"| {_pct(tcp.paced_state)} | {_pct(r.paced.integration_state)} |"
+        ),
+        "",
+        (
+            f"Delivery over TCP: {tcp.reports + tcp.paced_reports:,} reports, "
+            f"{tcp.missing} missing, {tcp.repeated} fired twice."
+        ),
+        "",
+    ]
+
+
+def _recorder_lines(results: Results) -> list[str]:
+    rec = results.recorder
+    return [
+        "### Memory with the recorder",
+        "",
+        (
+            f"The recorder on (SQLite in the run's folder), {rec.reports:,} reports at "
+            f"{rec.rate:g}/s after a warm-up (Home Assistant took {rec.achieved:,.0f}/s, "
+            f"median of the quarters); RSS after each quarter of them and "
+            f"{rec.settle_s:g} s after the last (the recorder's commits done)."
+        ),
+        "",
+        "| Reports | RSS before | RSS after each quarter | RSS settled | Growth (settled) |",
+        "|---|---|---|---|---|",
+        (
+            f"| {rec.reports:,} | {rec.rss_before_mb:.1f} MB | "
+            + ", ".join(f"{rss:.1f}" for rss in rec.rss_steps_mb)
+            + f" MB | {rec.rss_settled_mb:.1f} MB | {rec.growth_mb:+.1f} MB |"
+        ),
+        "",
+        (
+            f"The database then: {rec.db_mb:.1f} MB; rows "
+            + ", ".join(f"{table} {rows:,}" for table, rows in rec.db_rows.items())
+            + " (the warm-up's included)."
+        ),
+        "",
+        (
+            f"Then twice {rec.traced_reports:,} reports under tracemalloc (the first "
+            "replaces what the caches held before tracing started; tracing slows Home "
+            f"Assistant: the second took {rec.traced_achieved:,.0f}/s). Python's heap "
+            f"peaked at {rec.peak_mib:.1f} MiB during the second flood (counted from "
+            f"the start of tracing) and was {rec.current_mib:.1f} MiB {rec.settle_s:g} s "
+            "after it. By the code that allocated it, what the two floods left "
+            "allocated, and the second one's net growth:"
+        ),
+        "",
+        "| Part | Left allocated | Net growth over the second flood |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {kib:,.0f} KiB | {rec.net_kib[name]:+,.0f} KiB |"
+            for name, kib in rec.held_kib.items()
+        ),
+        "",
+        "| Line that allocated | Part | Left allocated | Net growth |",
+        "|---|---|---|---|",
+        *(
+            f"| `{line}` | {group} | {held:,.1f} KiB | {net:+,.1f} KiB |"
+            for line, group, held, net in rec.top
+        ),
+        "",
+    ]
+
+
+def _recovery_lines(results: Results) -> list[str]:
+    rec = results.recovery
+    return [
+        "### Recovery",
+        "",
+        (
+            f"One entry (heartbeat every {rec.heartbeat_interval} s); its PBX refuses "
+            f"connections for {rec.outage_s:.1f} s (the integration noticed it "
+            f"{rec.noticed_s:.2f} s in), then listens again. Seconds from its return, in "
+            "real time:"
+        ),
+        "",
+        "| Connection sensor `connected` | A report sent then on the bus |",
+        "|---|---|",
+        f"| {rec.connected_s:.2f} s | {rec.report_s:.2f} s |",
+        "",
+    ]
+
+
+def _loads(loads: tuple[float, float, float]) -> str:
+    return ", ".join(f"{load:.2f}" for load in loads)
 
 
 def _requests(counter: dict[str, int]) -> str:

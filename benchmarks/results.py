@@ -9,7 +9,10 @@ from typing import Any
 from homeassistant.const import __version__ as HA_VERSION
 
 from .fleet import IdleResults, SetupResults, SpreadResults
+from .recorder_memory import RecorderMemoryResults
+from .recovery import RecoveryResults
 from .targets import Target
+from .tcp_load import TcpReportResults
 from .webhook_load import MemoryResults, ReportResults
 
 
@@ -22,8 +25,10 @@ class Machine:
     ram_gib: float
     python: str
     home_assistant: str
-    load_before: float  # 1-minute load average when the run started
-    load_after: float = 0.0
+    # 1, 5 and 15-minute load averages when the run started and ended: a load above
+    # the CPUs Home Assistant and the load generator use means other work ran too.
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @classmethod
     def detect(cls) -> Machine:
@@ -47,7 +52,7 @@ class Machine:
             ram_gib=ram,
             python=platform.python_version(),
             home_assistant=HA_VERSION,
-            load_before=os.getloadavg()[0],
+            load_before=os.getloadavg(),
         )
 
 
@@ -57,6 +62,7 @@ class Results:
 
     date: str
     command: str
+    note: str | None  # the --note of the run
     machine: Machine
     duration_s: float
     reports: ReportResults
@@ -64,6 +70,9 @@ class Results:
     setup: SetupResults
     idle: list[IdleResults]  # one per heartbeat interval measured
     spread: SpreadResults
+    tcp: TcpReportResults
+    recovery: RecoveryResults
+    recorder: RecorderMemoryResults
     targets: list[Target]
 
     def as_json(self) -> dict[str, Any]:
@@ -95,4 +104,6 @@ class Results:
             even_per_second=self.spread.even_per_second,
             spread=self.spread.spread,
         )
+        data["tcp"]["rate"] = self.tcp.rate
+        data["recorder"]["growth_mb"] = self.recorder.growth_mb
         return data

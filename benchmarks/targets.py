@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from custom_components.yeastar_s_series.const import DEFAULT_HEARTBEAT_INTERVAL
 
 from .fleet import IdleResults
+from .recovery import RecoveryResults
 from .stats import median
+from .tcp_load import TcpReportResults
 from .webhook_load import MemoryResults, ReportResults
 
 MIN_FLOOR_CPU_RATIO = 0.75
 MAX_ADDED_P99_MS = 1.0
 MAX_MEMORY_GROWTH_MB = 5.0
+# From the PBX's return until a report it sends fires its bus event, the sensor connected.
+MAX_RECOVERY_S = 10.0
 # A quiet PBX at the default heartbeat, trunk states included.
 MAX_IDLE_REQUESTS_PER_MINUTE = 2
 
@@ -29,9 +33,13 @@ class Target:
 
 
 def evaluate(
-    reports: ReportResults, memory: MemoryResults, idle: list[IdleResults]
+    reports: ReportResults,
+    memory: MemoryResults,
+    idle: list[IdleResults],
+    tcp: TcpReportResults,
+    recovery: RecoveryResults,
 ) -> list[Target]:
-    """Check throughput and latency against the floor, delivery, memory, idle cost."""
+    """Check throughput and latency against the floor, delivery, memory, idle, recovery."""
     cpu_ratio = reports.floor_cpu_ratio
     added = reports.paced.added_p99_ms
     delivery = reports.delivery
@@ -52,13 +60,24 @@ def evaluate(
         Target(
             "Every report delivered exactly once",
             f"{delivery.reports:,} reports, {delivery.resends} re-sent copies dropped; "
-            f"memory phase {memory.delivery.reports:,}",
-            delivery.exactly_once and memory.delivery.exactly_once,
+            f"memory phase {memory.delivery.reports:,}; over TCP "
+            f"{tcp.reports + tcp.paced_reports:,} ({tcp.missing} missing, "
+            f"{tcp.repeated} fired twice)",
+            delivery.exactly_once
+            and memory.delivery.exactly_once
+            and tcp.missing == tcp.repeated == 0,
         ),
         Target(
             f"Memory growth < {MAX_MEMORY_GROWTH_MB:g} MB over {memory.reports:,} reports",
             f"{memory.growth_mb:+.1f} MB",
             memory.growth_mb < MAX_MEMORY_GROWTH_MB,
+        ),
+        Target(
+            f"Back within {MAX_RECOVERY_S:g} s of the PBX's return after "
+            f"{recovery.outage_s:.0f} s unreachable: Connection sensor `connected` and "
+            "a report on the bus",
+            f"{recovery.report_s:.1f} s (connected after {recovery.connected_s:.1f} s)",
+            recovery.report_s <= MAX_RECOVERY_S,
         ),
         *(
             Target(

@@ -1,4 +1,4 @@
-"""The benchmark (scripts/bench) still runs: every phase with tiny numbers, in < 40 s.
+"""The benchmark (scripts/bench) still runs: every phase with tiny numbers, in < 60 s.
 
 It runs as a subprocess, as scripts/bench runs it: it starts its own Home Assistant,
 event loop and load generator, which must not mix with the test's.
@@ -31,10 +31,14 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
         "--spread-interval=4",
         "--spread-intervals=2",
         "--idle-interval=30",
+        "--outage=1",
+        "--recorder-reports=100",
+        "--recorder-settle=0.5",
+        "--recorder-traced=50",
         f"--json={results_file}",
     ]
     done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        command, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False
     )
     assert done.returncode == 0, done.stderr
     assert "### Targets" in done.stdout
@@ -76,6 +80,37 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert memory["exactly_once"], memory["delivery"]
     assert len(memory["samples"]) == 2
 
+    tcp = results["tcp"]
+    assert tcp["reports"] == 50
+    assert tcp["missing"] == tcp["repeated"] == 0
+    assert tcp["rate"] > 0
+    for end_point in ("saturated_event", "paced_event", "paced_state"):
+        assert tcp[end_point]["count"] > 0
+
+    recovery = results["recovery"]
+    assert recovery["outage_s"] >= 1
+    assert 0 < recovery["connected_s"] <= recovery["report_s"]
+
+    recorder = results["recorder"]
+    assert recorder["reports"] == 100
+    assert recorder["rss_before_mb"] > 0
+    assert len(recorder["rss_steps_mb"]) == 4
+    # Each report's bus event and state change are recorded.
+    assert recorder["db_rows"]["events"] >= 200
+    assert recorder["db_rows"]["states"] >= 200
+    assert (
+        set(recorder["held_kib"])
+        == set(recorder["net_kib"])
+        == {
+            "recorder",
+            "state machine",
+            "bus",
+            "integration",
+            "other",
+        }
+    )
+    assert recorder["top"]
+
     setup = results["setup"]
     assert setup["fleet_pbxs"] == setup["fleet_loaded"] == 2
     assert setup["fleet_requests_min"] > 0
@@ -100,7 +135,7 @@ def test_benchmark_runs_every_phase(tmp_path: Path) -> None:
     assert spread["busiest_second"] <= 2
 
     targets = {target["name"]: target["passed"] for target in results["targets"]}
-    assert len(targets) == 5
+    assert len(targets) == 6
     # The floor is the reference; the empty baseline is context, no target.
     assert not any("baseline" in name for name in targets)
     assert sum("floor" in name for name in targets) == 2

@@ -131,6 +131,10 @@ class YeastarCallEvent(YeastarEntity, EventEntity):
 
     _attr_translation_key = "call"
     _attr_event_types = EVENT_TYPES
+    # New with every report and already in the recorded bus event (the logbook's):
+    # recorded here too, each report would add a row of attributes the history
+    # never shows, and fill the recorder's attribute cache.
+    _unrecorded_attributes = frozenset({"callid", "parties"})
 
     def __init__(self, coordinator: YeastarCoordinator) -> None:
         """Attach to the PBX device."""
@@ -176,6 +180,8 @@ class YeastarExtensionCallEvent(YeastarExtensionEntity, EventEntity):
     _attr_translation_key = "extension_call"
     _available_without_session = True
     _attr_event_types = EXTENSION_EVENT_TYPES
+    # An opaque id, new with every call; who the other party was stays recorded.
+    _unrecorded_attributes = frozenset({"callid"})
 
     def __init__(
         self, coordinator: YeastarCoordinator, number: str, door_station: bool
