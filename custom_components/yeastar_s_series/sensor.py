@@ -296,6 +296,8 @@ class YeastarCallStateSensor(YeastarExtensionEntity, SensorEntity):
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = [state.value for state in CallState]
     _attr_translation_key = "call_state"
+    # A new id every call: a row in the recorder each time, and no use in history.
+    _unrecorded_attributes = frozenset({"callid"})
 
     def __init__(self, coordinator: YeastarCoordinator, number: str) -> None:
         """Describe the sensor of one extension."""
