@@ -16,7 +16,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.yeastar_s_series.api import ApiVersion, hash_password
 from custom_components.yeastar_s_series.const import (
     CONF_API_VERSION,
+    CONF_CALLBACK_HOST,
+    CONF_CALLBACK_PORT,
     CONF_PASSWORD_HASH,
+    DOMAIN,
 )
 from simulator import SimulatedPBX
 
@@ -46,3 +49,31 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def load_entry(
+    hass: HomeAssistant,
+    pbx: SimulatedPBX,
+    ha_port: int,
+    version: ApiVersion = ApiVersion.V2_0_0,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Set up the simulator's entry, reporting to this Home Assistant over loopback.
+
+    Loopback is no address Home Assistant picks for itself: the options name it, as a
+    user behind NAT would.
+    """
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title="Yeastar S100",
+        unique_id=SERIAL,
+        data=entry_data(pbx, **{CONF_API_VERSION: version.value}),
+        options={
+            CONF_CALLBACK_HOST: "127.0.0.1",
+            CONF_CALLBACK_PORT: ha_port,
+            **(options or {}),
+        },
+    )
+    await setup_entry(hass, entry)
+    return entry

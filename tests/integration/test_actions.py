@@ -18,49 +18,16 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-)
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.yeastar_s_series.api import ApiVersion
-from custom_components.yeastar_s_series.const import (
-    CONF_API_VERSION,
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    CONF_DOOR_STATIONS,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import CONF_DOOR_STATIONS, DOMAIN
 from custom_components.yeastar_s_series.errors import ERRNO_KEYS
 from simulator import Scenario, SimulatedPBX
 from simulator.scenarios import DEFAULT_CALLER
-from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, SERIAL, load_entry
 
 OUTSIDE = "0123456789"
-
-
-async def _load(
-    hass: HomeAssistant,
-    pbx: SimulatedPBX,
-    ha_port: int,
-    version: ApiVersion = ApiVersion.V2_0_0,
-    options: dict[str, Any] | None = None,
-) -> MockConfigEntry:
-    """Set up the entry for the simulator with an API version and options."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx, **{CONF_API_VERSION: version.value}),
-        options={
-            CONF_CALLBACK_HOST: "127.0.0.1",
-            CONF_CALLBACK_PORT: ha_port,
-            **(options or {}),
-        },
-    )
-    await setup_entry(hass, entry)
-    return entry
 
 
 def device(hass: HomeAssistant, number: str | None = None) -> str:
@@ -134,7 +101,7 @@ async def test_dial_then_hang_up_with_the_button(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, version: ApiVersion
 ) -> None:
     """Dial answers the call's id; the phone rings, and its Hang up button ends the call."""
-    await _load(hass, pbx, ha_port, version)
+    await load_entry(hass, pbx, ha_port, version)
 
     response = await act(hass, "dial", device_id=device(hass, "1001"), callee="1000")
     await settle(hass, pbx)
@@ -194,7 +161,7 @@ async def test_transfer_sends_the_caller_on(
     body: dict[str, str],
 ) -> None:
     """Front Desk transfers its outside caller to Jayson: the caller rings there."""
-    await _load(hass, pbx, ha_port, version)
+    await load_entry(hass, pbx, ha_port, version)
     await pbx.play(Scenario.INBOUND_ANSWERED, stay="talking")
     await settle(hass, pbx)
     changes = async_capture_events(hass, EVENT_STATE_CHANGED)
@@ -223,7 +190,7 @@ async def test_attended_transfer_completed(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """Front Desk talks to Jayson first, then hands the caller over."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     await pbx.play(Scenario.INBOUND_ANSWERED, stay="talking")
     await settle(hass, pbx)
     front_desk = device(hass, "1001")
@@ -248,7 +215,7 @@ async def test_hold_and_mute(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """Hold shows on the Call sensor; mute and unmute reach the PBX."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     await pbx.play(Scenario.INBOUND_ANSWERED, stay="talking")
     await settle(hass, pbx)
     front_desk = device(hass, "1001")
@@ -272,7 +239,7 @@ async def test_refusals_in_the_users_terms(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, errno: str, key: str
 ) -> None:
     """Whatever the PBX refuses a dial with becomes the error that says why."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     pbx.faults.refuse_next(errno, endpoint="call/dial")
 
     with pytest.raises(HomeAssistantError) as caught:
@@ -291,7 +258,7 @@ async def test_outside_numbers_for_administrators_only(
     hass_read_only_user: User,
 ) -> None:
     """A user who is no administrator may not dial, nor transfer to an outside number."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     await pbx.play(Scenario.INBOUND_ANSWERED, stay="talking")
     await settle(hass, pbx)
     front_desk = device(hass, "1001")
@@ -314,7 +281,7 @@ async def test_action_while_the_pbx_is_down_fails_at_once(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """With the PBX unreachable, an action says so without trying to reach it."""
-    entry = await _load(hass, pbx, ha_port)
+    entry = await load_entry(hass, pbx, ha_port)
     await pbx.go_down()
     await entry.runtime_data.coordinator.async_refresh()
     sent = len(pbx.received)
@@ -330,7 +297,7 @@ async def test_lost_session_renewed_once_for_an_action(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """The PBX forgot the token: the action logs in once and goes through."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     pbx.forget_tokens()
 
     await act(hass, "dial", device_id=device(hass, "1001"), callee="1000")
@@ -351,7 +318,7 @@ async def test_door_station_answered_by_an_automation(
     The call id goes through a template, which turns it into a number (its
     trailing zeros lost): the action still finds the call.
     """
-    await _load(hass, pbx, ha_port, options={CONF_DOOR_STATIONS: ["1000"]})
+    await load_entry(hass, pbx, ha_port, options={CONF_DOOR_STATIONS: ["1000"]})
     pbx.inbound_call_control = True
     assert await async_setup_component(
         hass,

@@ -9,19 +9,13 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.yeastar_s_series.api import ApiVersion
 from custom_components.yeastar_s_series.call_history import storage_key
-from custom_components.yeastar_s_series.const import (
-    CONF_API_VERSION,
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import DOMAIN
 from simulator import NewCdr, Scenario, SimulatedPBX
 from simulator.scenarios import DEFAULT_CALLER
-from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, SERIAL, load_entry
 
 CALLS = (
     Scenario.INBOUND_ANSWERED,
@@ -30,22 +24,6 @@ CALLS = (
     Scenario.INTERNAL_CALL,
     Scenario.FAILED_CALL,
 )
-
-
-async def _load(
-    hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, version: ApiVersion
-) -> MockConfigEntry:
-    """Set up the entry for the simulator with an API version."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx, **{CONF_API_VERSION: version.value}),
-        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
-    )
-    await setup_entry(hass, entry)
-    return entry
 
 
 async def _calls(
@@ -88,7 +66,7 @@ async def test_records_in_plain_words(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, version: ApiVersion
 ) -> None:
     """Newest first, the PBX's spellings normalised once, the parties named."""
-    await _load(hass, pbx, ha_port, version)
+    await load_entry(hass, pbx, ha_port, version)
     await _calls(hass, pbx)
 
     records = await history(hass)
@@ -117,7 +95,7 @@ async def test_records_in_plain_words(
 
 async def test_filters(hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int) -> None:
     """By extension, direction, status, time and number of records."""
-    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
     await _calls(hass, pbx)
     everything = await history(hass)
 
@@ -143,7 +121,7 @@ async def test_history_survives_a_restart(
 
     What is saved holds no PIN code (the code a caller dialled to be let out).
     """
-    entry = await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    entry = await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
     await _calls(hass, pbx)
     before = await history(hass)
 
@@ -170,7 +148,7 @@ async def test_pbx_download_reads_as_the_reports(
     """The PBX's CSV, with or without a header row, gives the records its reports gave."""
     # The PBX's wall clock (UTC in the simulator) is taken to be Home Assistant's.
     await hass.config.async_set_time_zone("UTC")
-    await _load(hass, pbx, ha_port, version)
+    await load_entry(hass, pbx, ha_port, version)
     await _calls(hass, pbx, freezer.tick)
     pbx.records.csv_header = header
 
@@ -185,7 +163,7 @@ async def test_pbx_download_of_one_extension(
 ) -> None:
     """An extension's device asks the PBX for that extension's records only."""
     await hass.config.async_set_time_zone("UTC")
-    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
     await _calls(hass, pbx, freezer.tick)
 
     records = await history(hass, source="pbx", device_id=_device(hass, "1000"))
@@ -199,7 +177,7 @@ async def test_empty_download(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """No call and no header row: an empty file is no records, not an error."""
-    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
     pbx.records.csv_header = False
 
     assert await history(hass, source="pbx") == []
@@ -215,7 +193,7 @@ async def test_download_larger_than_allowed(
     monkeypatch.setattr(
         "custom_components.yeastar_s_series.api.client.MAX_CALL_RECORDS_SIZE", 10
     )
-    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
 
     with pytest.raises(HomeAssistantError):
         await history(hass, source="pbx")
@@ -225,7 +203,7 @@ async def test_unreadable_fields_are_unknown(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """A record's time or duration the PBX wrote badly reads as unknown, the rest as is."""
-    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
     for start in ("", "yesterday"):
         await pbx.send_report(
             NewCdr(
@@ -258,7 +236,7 @@ async def test_unreadable_stored_record_is_skipped(
         "key": storage_key(ENTRY_ID),
         "data": [{"start": "not a time"}, good],
     }
-    await _load(hass, pbx, ha_port, ApiVersion.V2_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V2_0_0)
 
     assert [r["callid"] for r in await history(hass)] == ["1.1"]
 
@@ -267,7 +245,7 @@ async def test_no_download_on_the_oldest_api(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """API v1.0.0 has no call record download: the PBX source says so in words."""
-    await _load(hass, pbx, ha_port, ApiVersion.V1_0_0)
+    await load_entry(hass, pbx, ha_port, ApiVersion.V1_0_0)
 
     with pytest.raises(ServiceValidationError) as caught:
         await history(hass, source="pbx")

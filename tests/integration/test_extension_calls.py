@@ -22,15 +22,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.yeastar_s_series.api import ApiVersion
-from custom_components.yeastar_s_series.const import (
-    CONF_API_VERSION,
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import CONF_API_VERSION
 from simulator import Scenario, SimulatedPBX
 from simulator.scenarios import DEFAULT_CALLER
-from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+from tests.common import load_entry, setup_entry
 
 EXTENSIONS = {"1000": "jayson_1000", "1001": "front_desk_1001", "1002": "kitchen_1002"}
 CALLER = DEFAULT_CALLER
@@ -125,16 +120,7 @@ async def loaded(
     request: pytest.FixtureRequest, hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> MockConfigEntry:
     """Set up the entry for the simulator with each API version (each report format)."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx, **{CONF_API_VERSION: request.param.value}),
-        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
-    )
-    await setup_entry(hass, entry)
-    return entry
+    return await load_entry(hass, pbx, ha_port, request.param)
 
 
 async def _play(hass: HomeAssistant, pbx: SimulatedPBX, scenario: Scenario) -> None:

@@ -13,16 +13,11 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.yeastar_s_series.const import (
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    CONF_RECORDINGS,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import CONF_RECORDINGS, DOMAIN
 from custom_components.yeastar_s_series.recording_view import recording_url
 from simulator import SimulatedPBX
 from simulator.scenarios import DEFAULT_CALLER
-from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, load_entry
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -31,22 +26,8 @@ async def _load(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, *, recordings: bool = True
 ) -> MockConfigEntry:
     """Set up the entry, its recordings option on or off."""
-    options: dict[str, Any] = {
-        CONF_CALLBACK_HOST: "127.0.0.1",
-        CONF_CALLBACK_PORT: ha_port,
-    }
-    if recordings:
-        options[CONF_RECORDINGS] = True
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx),
-        options=options,
-    )
-    await setup_entry(hass, entry)
-    return entry
+    options = {CONF_RECORDINGS: True} if recordings else None
+    return await load_entry(hass, pbx, ha_port, options=options)
 
 
 async def _recorded_call(hass: HomeAssistant, pbx: SimulatedPBX) -> str:

@@ -22,24 +22,15 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.update_coordinator import REQUEST_REFRESH_DEFAULT_COOLDOWN
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.yeastar_s_series import settings_writer
 from custom_components.yeastar_s_series.api import ApiVersion
-from custom_components.yeastar_s_series.const import (
-    CONF_API_VERSION,
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    DEFAULT_HEARTBEAT_INTERVAL,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import DEFAULT_HEARTBEAT_INTERVAL, DOMAIN
 from custom_components.yeastar_s_series.inventory import INTERVALS, Part
 from simulator import ConfigChange, SimulatedPBX
 from simulator.settings import ForwardingForm
-from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, SERIAL, load_entry
 
 DND = "switch.jayson_1000_do_not_disturb"
 # Each forwarding mode: its switch, and its fields at the PBX (on/off, destination prefix).
@@ -55,25 +46,6 @@ VERSIONS = [ApiVersion.V2_0_0, ApiVersion.V1_1_0]
 def _short_write_gap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the settings writer wait hundredths of a second, not seconds, between writes."""
     monkeypatch.setattr(settings_writer, "FIRST_GAP", 0.01)
-
-
-async def _load(
-    hass: HomeAssistant,
-    pbx: SimulatedPBX,
-    ha_port: int,
-    version: ApiVersion = ApiVersion.V2_0_0,
-) -> MockConfigEntry:
-    """Set up the entry for the simulator with an API version."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx, **{CONF_API_VERSION: version.value}),
-        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
-    )
-    await setup_entry(hass, entry)
-    return entry
 
 
 async def switch(
@@ -141,7 +113,7 @@ async def test_dnd_switch(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int, version: ApiVersion
 ) -> None:
     """Switching do not disturb on sends the documented update; the PBX has it on."""
-    await _load(hass, pbx, ha_port, version)
+    await load_entry(hass, pbx, ha_port, version)
     assert state(hass, DND) == "off"
 
     await switch(hass, pbx, DND, on=True)
@@ -170,7 +142,7 @@ async def test_forwarding_switch(
             f"{prefix}transferext": "1001",
         },
     )
-    await _load(hass, pbx, ha_port, version)
+    await load_entry(hass, pbx, ha_port, version)
     assert state(hass, entity_id) == "off"
 
     await switch(hass, pbx, entity_id, on=True)
@@ -185,7 +157,7 @@ async def test_change_on_the_pbx_shows_within_one_read(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """A change the PBX's administrator makes (no report) shows with the settings read."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     pbx.configuration.change("1000", {"dnd": "on", "busyforward": "off"})
 
     # The read is due after its interval; the parts due with it take a heartbeat each.
@@ -203,7 +175,7 @@ async def test_applied_too_often_waits_and_retries(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """A change the PBX refuses as too soon (10025) goes again after a wait, and takes."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     pbx.faults.refuse_next("10025", "extension/update")
 
     await switch(hass, pbx, DND, on=True)
@@ -217,7 +189,7 @@ async def test_applied_too_often_twice(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """Refused as too soon again after the wait: the user reads why, the switch stays."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     pbx.faults.refuse_next("10025", "extension/update")
     pbx.faults.refuse_next("10025", "extension/update")
 
@@ -233,7 +205,7 @@ async def test_configuration_failed(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """A change the PBX cannot apply (10017) is said in words, and not retried."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     pbx.faults.refuse_next("10017", "extension/update")
 
     with pytest.raises(HomeAssistantError) as raised:
@@ -248,7 +220,7 @@ async def test_switch_while_the_pbx_is_down(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """With the PBX gone, a switch says it cannot be reached; nothing is written."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     await pbx.go_down()
 
     with pytest.raises(HomeAssistantError) as raised:
@@ -263,7 +235,7 @@ async def test_forwarding_on_without_destination(
     hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """Forwarding with nowhere to go is refused in words; the PBX is not asked."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
 
     with pytest.raises(ServiceValidationError) as raised:
         await switch(hass, pbx, FORWARDING["always"][0], on=True)
@@ -280,7 +252,7 @@ async def test_set_forwarding_sets_mode_and_destination(
 ) -> None:
     """The action forwards all calls to an extension; the switch reads it back in either form."""
     pbx.configuration.forwarding_form = form
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
 
     await set_forwarding(
         hass, mode="always", enabled=True, destination="extension", number="1001"
@@ -309,7 +281,7 @@ async def test_set_forwarding_outside_numbers_for_administrators(
     hass_read_only_user: User,
 ) -> None:
     """Only an administrator may forward to a mobile or an outside number (it costs)."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     user = Context(user_id=hass_read_only_user.id)
     with pytest.raises(Unauthorized):
         await set_forwarding(
@@ -351,7 +323,7 @@ async def test_forwarding_switch_to_a_mobile_for_administrators(
             f"{prefix}transfernum": "13912345678",
         },
     )
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     turn_on = {ATTR_ENTITY_ID: entity_id}
 
     with pytest.raises(Unauthorized):
@@ -383,7 +355,7 @@ async def test_trunk_added_and_deleted_on_the_pbx(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, pbx: SimulatedPBX, ha_port: int
 ) -> None:
     """The PBX's ConfigChange reports bring a new trunk's device, and take a deleted one's."""
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
     registry = dr.async_get(hass)
 
     def trunks() -> set[str | None]:
@@ -412,7 +384,7 @@ async def test_no_switches_without_settings(
 ) -> None:
     """A PBX that does not tell an extension's settings gets no switches for it."""
     pbx.faults.refuse_next("10003", "extension/query")
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
 
     entities = er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
     assert [e.entity_id for e in entities if e.domain == SWITCH_DOMAIN] == []
@@ -424,7 +396,7 @@ async def test_switches_come_with_the_settings(
 ) -> None:
     """Settings the PBX refused at first, then told, bring the extension's switches."""
     pbx.faults.refuse_next("10003", "extension/query")
-    await _load(hass, pbx, ha_port)
+    await load_entry(hass, pbx, ha_port)
 
     await pbx.send_report(
         ConfigChange(type="extension", name="1000", operation="update")

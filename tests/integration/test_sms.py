@@ -27,16 +27,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.yeastar_s_series.api import ApiVersion, parse_report
-from custom_components.yeastar_s_series.const import (
-    CONF_API_VERSION,
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import DOMAIN
 from custom_components.yeastar_s_series.sms_results import KEPT_RESULTS, SmsResults
 from simulator import SimTrunk, SimulatedPBX, SmsOutcome
 from simulator.sms import RESULT_DELAY
-from tests.common import ENTRY_ID, PASSWORD, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, PASSWORD, SERIAL, load_entry
 
 GSM = "GSM2-7"
 NUMBER = "+8613912345678"
@@ -51,16 +46,7 @@ async def _load(
 ) -> MockConfigEntry:
     """Set the entry up against a PBX whose GSM module is idle."""
     pbx.set_trunk_status(GSM, "Idle")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx, **{CONF_API_VERSION: version.value}),
-        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
-    )
-    await setup_entry(hass, entry)
-    return entry
+    return await load_entry(hass, pbx, ha_port, version)
 
 
 @pytest.fixture

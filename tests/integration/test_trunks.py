@@ -13,17 +13,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.yeastar_s_series.api import ApiVersion
-from custom_components.yeastar_s_series.const import (
-    CONF_API_VERSION,
-    CONF_CALLBACK_HOST,
-    CONF_CALLBACK_PORT,
-    DEFAULT_HEARTBEAT_INTERVAL,
-    DOMAIN,
-)
+from custom_components.yeastar_s_series.const import DEFAULT_HEARTBEAT_INTERVAL, DOMAIN
 from custom_components.yeastar_s_series.inventory import DEFAULT_TRUNK_INTERVAL
 from simulator import SimulatedPBX
 from simulator.reports import CallFailed, ExtMember
-from tests.common import ENTRY_ID, SERIAL, entry_data, setup_entry
+from tests.common import ENTRY_ID, SERIAL, load_entry
 
 SIP = "sensor.yeastar_s100_sip_142_sip_trunk_status"
 SIP_LINK = "binary_sensor.yeastar_s100_sip_142_sip_trunk_connectivity"
@@ -52,16 +46,7 @@ async def loaded(
     request: pytest.FixtureRequest, hass: HomeAssistant, pbx: SimulatedPBX, ha_port: int
 ) -> MockConfigEntry:
     """Set up the entry for the simulator (v2 `trunk/list`, v1 `trunklist/query`)."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="Yeastar S100",
-        unique_id=SERIAL,
-        data=entry_data(pbx, **{CONF_API_VERSION: request.param.value}),
-        options={CONF_CALLBACK_HOST: "127.0.0.1", CONF_CALLBACK_PORT: ha_port},
-    )
-    await setup_entry(hass, entry)
-    return entry
+    return await load_entry(hass, pbx, ha_port, request.param)
 
 
 async def test_trunks_are_devices_under_the_pbx(
